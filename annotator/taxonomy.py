@@ -1,0 +1,164 @@
+"""The label taxonomy, read from the Label Studio config in ``label_config/``.
+
+The XML is the single source of truth for label names. Roles are found by the
+structure of the config, not by spelling names:
+
+* the ``<Labels>`` tag holds the span labels (``value`` is the stable id);
+* a ``<Choices perRegion="true">`` tag holds the per-region reliability choice;
+* a ``<Choices>`` tag without ``perRegion`` holds the document-level framing-risk
+  rating, its choices listed from lowest to highest risk (an ordinal scale).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+__all__ = ["Label", "Taxonomy", "load_taxonomy", "LABEL_CONFIG_DIR", "DEFAULT_CONFIG"]
+
+#: Folder holding the label config, its rules and lexicons (overridable with
+#: the ``ANNOTATOR_LABEL_CONFIG_DIR`` environment variable).
+LABEL_CONFIG_DIR = Path(
+    os.environ.get("ANNOTATOR_LABEL_CONFIG_DIR", Path(__file__).resolve().parent.parent / "label_config")
+)
+DEFAULT_CONFIG = LABEL_CONFIG_DIR / "framing.xml"
+
+
+class TaxonomyError(ValueError):
+    """The label config is missing or does not have the expected structure."""
+
+
+@dataclass(frozen=True)
+class Label:
+    """One span label: its stable id, the annotator-facing hint and a colour."""
+
+    id: str
+    hint: str = ""
+    color: str = "#888888"
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """The label set of one Label Studio config.
+
+    Attributes
+    ----------
+    labels : tuple of Label
+        Span labels, in config order.
+    span_from_name : str
+        ``name`` of the ``<Labels>`` tag (``from_name`` in Label Studio results).
+    to_name : str
+        ``name`` of the ``<Text>`` tag the labels apply to.
+    text_field : str
+        Task data key holding the article text (``$text`` → ``text``).
+    reliability_from_name : str
+        ``name`` of the per-region reliability ``<Choices>``.
+    reliability_choices : tuple of str
+        Reliability values.
+    rating_from_name : str
+        ``name`` of the document-level framing-risk ``<Choices>``.
+    rating_choices : tuple of str
+        Framing-risk ratings from lowest to highest.
+    xml : str
+        The config text as read.
+    """
+
+    labels: tuple
+    span_from_name: str
+    to_name: str
+    text_field: str
+    reliability_from_name: str
+    reliability_choices: tuple
+    rating_from_name: str
+    rating_choices: tuple
+    xml: str = field(repr=False)
+    path: str = ""
+
+    @property
+    def label_ids(self) -> tuple:
+        """Span label ids in config order."""
+        return tuple(label.id for label in self.labels)
+
+    @property
+    def config_hash(self) -> str:
+        """SHA-256 of the canonicalised XML (whitespace and comments ignored)."""
+        canonical = ET.canonicalize(self.xml, strip_text=True, with_comments=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def color(self, label_id: str) -> str:
+        for label in self.labels:
+            if label.id == label_id:
+                return label.color
+        raise KeyError(label_id)
+
+    def check_label(self, label_id: str) -> str:
+        """Return ``label_id`` if it is a span label of this taxonomy, else raise."""
+        if label_id not in self.label_ids:
+            raise TaxonomyError(
+                f"unknown label {label_id!r} (labels in {self.path or 'config'}: {', '.join(self.label_ids)})"
+            )
+        return label_id
+
+
+def _one(root: ET.Element, predicate, what: str, path: str) -> ET.Element:
+    found = [el for el in root.iter() if predicate(el)]
+    if len(found) != 1:
+        raise TaxonomyError(f"{path}: expected exactly one {what}, found {len(found)}")
+    return found[0]
+
+
+def parse_taxonomy(xml: str, path: str = "<string>") -> Taxonomy:
+    """Parse a Label Studio labelling config into a :class:`Taxonomy`."""
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError as exc:
+        raise TaxonomyError(f"{path}: not valid XML: {exc}") from None
+    labels_el = _one(root, lambda e: e.tag == "Labels", "<Labels> tag", path)
+    labels = tuple(
+        Label(el.get("value"), el.get("hint", ""), el.get("background", "#888888"))
+        for el in labels_el
+        if el.tag == "Label"
+    )
+    if not labels or any(not label.id for label in labels):
+        raise TaxonomyError(f"{path}: <Labels> needs <Label value=...> children")
+    to_name = labels_el.get("toName")
+    text_el = _one(root, lambda e: e.tag == "Text" and e.get("name") == to_name, f'<Text name="{to_name}">', path)
+    value = text_el.get("value", "")
+    if not value.startswith("$"):
+        raise TaxonomyError(f"{path}: <Text value> must reference task data as $field")
+    per_region = _one(
+        root, lambda e: e.tag == "Choices" and e.get("perRegion") == "true", 'per-region <Choices perRegion="true">', path
+    )
+    rating = _one(
+        root, lambda e: e.tag == "Choices" and e.get("perRegion") != "true", "document-level <Choices>", path
+    )
+    return Taxonomy(
+        labels=labels,
+        span_from_name=labels_el.get("name"),
+        to_name=to_name,
+        text_field=value[1:],
+        reliability_from_name=per_region.get("name"),
+        reliability_choices=tuple(c.get("value") for c in per_region if c.tag == "Choice"),
+        rating_from_name=rating.get("name"),
+        rating_choices=tuple(c.get("value") for c in rating if c.tag == "Choice"),
+        xml=xml,
+        path=str(path),
+    )
+
+
+@lru_cache(maxsize=8)
+def _load_cached(path: str, mtime: float) -> Taxonomy:
+    return parse_taxonomy(Path(path).read_text(encoding="utf-8"), path)
+
+
+def load_taxonomy(path: str | os.PathLike | None = None) -> Taxonomy:
+    """Read the taxonomy from a label config (default ``label_config/framing.xml``)."""
+    p = Path(path) if path is not None else DEFAULT_CONFIG
+    try:
+        mtime = p.stat().st_mtime
+    except OSError as exc:
+        raise TaxonomyError(f"{p}: cannot read label config: {exc.strerror}") from None
+    return _load_cached(str(p), mtime)
