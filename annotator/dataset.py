@@ -32,6 +32,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .errors import AnnotatorError
+
 __all__ = ["Dataset", "ARTICLE_COLUMNS", "DOCUMENT_COLUMNS", "SPAN_COLUMNS", "read_dataset", "write_dataset", "concat"]
 
 ARTICLE_COLUMNS = ["article_id", "text", "title", "date", "outlet", "url", "corpus"]
@@ -52,7 +54,7 @@ _DTYPES = {
 _COLUMNS = {"articles": ARTICLE_COLUMNS, "documents": DOCUMENT_COLUMNS, "spans": SPAN_COLUMNS}
 
 
-class DatasetError(ValueError):
+class DatasetError(AnnotatorError, ValueError):
     """A dataset folder is missing, incomplete or malformed."""
 
 

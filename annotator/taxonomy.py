@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from .errors import AnnotatorError
+
 __all__ = ["Label", "Taxonomy", "load_taxonomy", "LABEL_CONFIG_DIR", "DEFAULT_CONFIG"]
 
 #: Folder holding the label config, its rules and lexicons (overridable with
@@ -27,7 +29,7 @@ LABEL_CONFIG_DIR = Path(
 DEFAULT_CONFIG = LABEL_CONFIG_DIR / "framing.xml"
 
 
-class TaxonomyError(ValueError):
+class TaxonomyError(AnnotatorError, ValueError):
     """The label config is missing or does not have the expected structure."""
 
 
