@@ -63,10 +63,11 @@ def _conform(name: str, frame: pd.DataFrame | None) -> pd.DataFrame:
     frame = pd.DataFrame(columns=cols) if frame is None else frame.copy()
     for col in cols:
         if col not in frame.columns:
-            frame[col] = False if col == "cancelled" else pd.NA
+            frame[col] = False if col == "cancelled" else None
     frame = frame[cols]
     if name == "documents":
         frame["cancelled"] = frame["cancelled"].fillna(False)
+        frame["lead_time"] = pd.to_numeric(frame["lead_time"], errors="coerce")
     return frame.astype(_DTYPES[name]).reset_index(drop=True)
 
 

@@ -1,0 +1,217 @@
+"""Importers: the public corpora in ``../shared/data`` as :class:`~annotator.dataset.Dataset`.
+
+Each importer gives the same table shape a Label Studio pull produces, so training
+has one input shape. The corpus → taxonomy mapping is data
+(``label_config/corpora.toml``); see README "Corpus mapping" for its known gaps.
+
+* PTC (SemEval-2020 Task 11): technique spans; ``Loaded_Language`` and
+  ``Name_Calling,Labeling`` → ``loaded_term``. All technique spans are kept in
+  ``meta["technique_spans"]`` (article-level propaganda-density target).
+* PolNeAR: BRAT ``Source`` spans → ``named_source`` or ``anonymous_source`` (by the
+  anonymous-head lexicon); cues of source-less attributions matching the report-cue
+  lexicon → ``unverified_claim``. One annotator per article (the first ``.ann``).
+* Szeged WikiWeasel: doxastic cues → ``unverified_claim``. One Wikipedia document per
+  article, one sentence per line (so sentence-level scoring can split on ``\\n``).
+"""
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+import xml.etree.ElementTree as ET
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from .dataset import Dataset, concat
+from .errors import AnnotatorError
+from .taxonomy import LABEL_CONFIG_DIR, load_taxonomy
+
+__all__ = ["DATA_DIR", "load_ptc", "load_polnear", "load_szeged", "load_corpora", "corpus_mapping", "read_lexicon"]
+
+#: Where the shared corpora live (``ANNOTATOR_DATA_DIR`` overrides).
+DATA_DIR = Path(os.environ.get("ANNOTATOR_DATA_DIR", Path(__file__).resolve().parent.parent.parent / "shared" / "data"))
+
+
+@lru_cache(maxsize=1)
+def corpus_mapping() -> dict:
+    """The mapping file, with every label checked against the taxonomy."""
+    path = LABEL_CONFIG_DIR / "corpora.toml"
+    mapping = tomllib.loads(path.read_text(encoding="utf-8"))
+    tax = load_taxonomy()
+    labels = list(mapping["ptc"]["techniques"].values()) + list(mapping["szeged"]["cue_types"].values())
+    pn = mapping["polnear"]
+    labels += [pn["source"], pn["anonymous_source"], pn["unsourced_cue"]]
+    for label in labels:
+        tax.check_label(label)
+    return mapping
+
+
+@lru_cache(maxsize=16)
+def read_lexicon(relpath: str) -> tuple:
+    """Entries of a lexicon file under ``label_config/`` (one per line, ``#`` comments)."""
+    lines = (LABEL_CONFIG_DIR / relpath).read_text(encoding="utf-8").splitlines()
+    return tuple(x.strip().lower() for x in lines if x.strip() and not x.lstrip().startswith("#"))
+
+
+def _lexicon_regex(relpath: str) -> re.Pattern:
+    words = sorted(read_lexicon(relpath), key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words) + r")(?!\w)", re.I)
+
+
+def _require(path: Path) -> Path:
+    if not path.exists():
+        raise AnnotatorError(f"{path}: corpus not found (set ANNOTATOR_DATA_DIR to the folder holding ptc-semeval2020/, polnear/, szeged-wiki/)")
+    return path
+
+
+def load_ptc(data_dir: str | os.PathLike | None = None, limit: int | None = None) -> Dataset:
+    """PTC SemEval-2020 Task 11 train split as a Dataset."""
+    root = _require(Path(data_dir or DATA_DIR) / "ptc-semeval2020")
+    techniques = corpus_mapping()["ptc"]["techniques"]
+    files = sorted((root / "train-articles").glob("article*.txt"))[:limit]
+    arts, docs, spans, all_spans = [], [], [], []
+    for f in files:
+        num = f.stem[len("article"):]
+        aid = f"ptc/{num}"
+        with open(f, encoding="utf-8", newline="") as fh:
+            text = fh.read()
+        title = text.split("\n", 1)[0]
+        arts.append((aid, text, title, "ptc"))
+        docs.append((aid, "ptc"))
+        lab = root / "train-labels-task2-technique-classification" / f"article{num}.task2-TC.labels"
+        if lab.exists():
+            for line in lab.read_text(encoding="utf-8").splitlines():
+                parts = line.split("\t")
+                if len(parts) != 4:
+                    continue
+                tech, s, e = parts[1], int(parts[2]), int(parts[3])
+                all_spans.append((aid, tech, s, e))
+                if tech in techniques:
+                    spans.append((aid, "ptc", techniques[tech], s, e, text[s:e]))
+    ds = Dataset(
+        pd.DataFrame(arts, columns=["article_id", "text", "title", "corpus"]),
+        pd.DataFrame(docs, columns=["article_id", "annotator"]),
+        pd.DataFrame(spans, columns=["article_id", "annotator", "label", "start", "end", "text"]),
+        {"corpus": "ptc", "path": str(root)},
+    )
+    ds.meta["technique_spans"] = pd.DataFrame(all_spans, columns=["article_id", "technique", "start", "end"])
+    return ds
+
+
+_BRAT_T = re.compile(r"^(T\d+)\t(\S+) ([\d; ]+)\t(.*)$")
+
+
+def _anonymous(text: str, heads: re.Pattern) -> bool:
+    words = text.split()
+    has_name = any(w[:1].isupper() for w in words[1:]) or (len(words) == 1 and words[0][:1].isupper() and not heads.search(text))
+    return bool(heads.search(text)) and not has_name
+
+
+def load_polnear(data_dir: str | os.PathLike | None = None, limit: int | None = None) -> Dataset:
+    """PolNeAR v1.0 train split as a Dataset (first annotator of each article)."""
+    root = _require(Path(data_dir or DATA_DIR) / "polnear" / "train")
+    cfg = corpus_mapping()["polnear"]
+    heads = _lexicon_regex(cfg["anonymous_lexicon"])
+    report = _lexicon_regex(cfg["unsourced_cue_lexicon"])
+    meta = pd.read_csv(root / "metadata.tsv", sep="\t", dtype=str)
+    meta = meta.set_index("filename")
+    anns = {}
+    for f in sorted((root / "attributions").glob("*.ann")):
+        anns.setdefault(f.stem.rsplit("_", 1)[0], f)
+    arts, docs, spans = [], [], []
+    names = sorted(p.stem for p in (root / "text").glob("*.txt"))[:limit]
+    for name in names:
+        aid = f"polnear/{name}"
+        with open(root / "text" / f"{name}.txt", encoding="utf-8", newline="") as fh:
+            text = fh.read()
+        m = meta.loc[name] if name in meta.index else None
+        arts.append((aid, text, None if m is None else m["title"], None if m is None else m["publication_date"],
+                     None if m is None else m["publisher"], "polnear"))
+        if name not in anns:
+            continue
+        annotator = "polnear:" + anns[name].stem.rsplit("_", 1)[1]
+        docs.append((aid, annotator))
+        tspans, events = {}, []
+        for line in anns[name].read_text(encoding="utf-8").splitlines():
+            mt = _BRAT_T.match(line)
+            if mt:
+                frags = [tuple(map(int, fr.split())) for fr in mt.group(3).split(";")]
+                tspans[mt.group(1)] = (mt.group(2), frags)
+            elif line.startswith("E"):
+                events.append(dict(x.split(":", 1) for x in line.split("\t", 1)[1].split()))
+        for tid, (role, frags) in tspans.items():
+            if role != "Source":
+                continue
+            for s, e in frags:
+                surface = text[s:e]
+                label = cfg["anonymous_source"] if _anonymous(surface, heads) else cfg["source"]
+                spans.append((aid, annotator, label, s, e, surface))
+        for ev in events:
+            if "Attribution-no-source" in ev and ev.get("Cue") in tspans:
+                for s, e in tspans[ev["Cue"]][1]:
+                    if report.search(text[s:e]):
+                        spans.append((aid, annotator, cfg["unsourced_cue"], s, e, text[s:e]))
+    return Dataset(
+        pd.DataFrame(arts, columns=["article_id", "text", "title", "date", "outlet", "corpus"]),
+        pd.DataFrame(docs, columns=["article_id", "annotator"]),
+        pd.DataFrame(spans, columns=["article_id", "annotator", "label", "start", "end", "text"]),
+        {"corpus": "polnear", "path": str(root)},
+    )
+
+
+def load_szeged(data_dir: str | os.PathLike | None = None, limit: int | None = None) -> Dataset:
+    """Szeged WikiWeasel (train part) as a Dataset: one sentence per line per document."""
+    path = _require(Path(data_dir or DATA_DIR) / "szeged-wiki" / "wiki-train.xml")
+    cue_types = corpus_mapping()["szeged"]["cue_types"]
+    arts, docs, spans = [], [], []
+    root = ET.parse(path).getroot()
+    for n, doc in enumerate(root.iter("Document")):
+        if limit is not None and n >= limit:
+            break
+        aid = f"szeged/{(doc.findtext('DocID') or str(n)).strip()}"
+        pieces, pos, title = [], 0, None
+        for part in doc.iter("DocumentPart"):
+            for sent in part.iter("Sentence"):
+                chunks = [sent.text or ""]
+                for child in sent:
+                    ctext = "".join(child.itertext())
+                    start = pos + sum(map(len, chunks))
+                    ctype = (child.get("type") or "").strip()
+                    if child.tag == "ccue":
+                        for prefix, label in cue_types.items():
+                            if ctype.startswith(prefix):
+                                spans.append((aid, "szeged", label, start, start + len(ctext), ctext))
+                    chunks.append(ctext)
+                    chunks.append(child.tail or "")
+                stext = "".join(chunks).replace("\n", " ")
+                if part.get("type") == "Title" and title is None:
+                    title = stext
+                pieces.append(stext)
+                pos += len(stext) + 1
+        text = "\n".join(pieces)
+        arts.append((aid, text, title, "szeged"))
+        docs.append((aid, "szeged"))
+    return Dataset(
+        pd.DataFrame(arts, columns=["article_id", "text", "title", "corpus"]),
+        pd.DataFrame(docs, columns=["article_id", "annotator"]),
+        pd.DataFrame(spans, columns=["article_id", "annotator", "label", "start", "end", "text"]),
+        {"corpus": "szeged", "path": str(path)},
+    )
+
+
+LOADERS = {"ptc": load_ptc, "polnear": load_polnear, "szeged": load_szeged}
+
+
+def load_corpora(names=("ptc", "polnear", "szeged"), data_dir=None, limit=None) -> Dataset:
+    """Several corpora stacked into one Dataset."""
+    unknown = set(names) - set(LOADERS)
+    if unknown:
+        raise AnnotatorError(f"unknown corpus {sorted(unknown)}; known: {', '.join(LOADERS)}")
+    parts = [LOADERS[n](data_dir, limit) for n in names]
+    out = concat(parts)
+    tech = [p.meta["technique_spans"] for p in parts if "technique_spans" in p.meta]
+    if tech:
+        out.meta["technique_spans"] = pd.concat(tech, ignore_index=True)
+    return out

@@ -1,0 +1,600 @@
+"""Cue detection: which spans of an article carry anonymous or named sourcing,
+unverified claims or loaded terms.
+
+Two layers, combined by :func:`tag_texts`:
+
+(a) **Rules kept as data** (``label_config/cues.toml`` and the lexicons beside it):
+    each rule is named, has a taxonomy label, and its coverage and precision on
+    the shared corpora are measured by ``annotator rules``
+    (``label_config/rules_measured.json``); a rule's span score is its measured
+    precision.
+(b) **A learned span tagger** (:class:`CueTagger`, a scikit-learn estimator):
+    one linear token classifier per label over features of the tokens in a
+    window around each token (lower-cased word, shape, affixes, sentiment and
+    subjectivity lexicon buckets). At prediction time the linear model is
+    folded into per-vocabulary-entry score tables, so tagging is one regex
+    tokenisation, one dictionary lookup per token and a few vectorised numpy
+    gathers. Consecutive tokens above the label's tuned threshold form a span.
+
+Spans are dicts ``{"label", "start", "end", "text", "score"}`` with Python
+string offsets into the article text (end exclusive).
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import tomllib
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import check_is_fitted
+
+from .errors import AnnotatorError
+from .taxonomy import LABEL_CONFIG_DIR, load_taxonomy
+
+__all__ = [
+    "Rule", "load_rules", "apply_rules", "CueTagger", "tokenize", "tag_texts", "tag_articles",
+    "load_tagger", "merge_spans", "DEFAULT_TAGGER",
+]
+
+DEFAULT_TAGGER = Path(__file__).resolve().parent.parent / "models" / "cue-tagger.skops"
+RULES_FILE = LABEL_CONFIG_DIR / "cues.toml"
+RULES_MEASURED = LABEL_CONFIG_DIR / "rules_measured.json"
+
+# ---------------------------------------------------------------------------------------------
+# tokens
+
+_TOKEN = re.compile(r"\w+(?:['’.-]\w+)*|[^\w\s]", re.UNICODE)
+
+
+def tokenize(text: str):
+    """Word and punctuation tokens of ``text``: (tokens, starts, ends)."""
+    toks, starts, ends = [], [], []
+    for m in _TOKEN.finditer(text):
+        toks.append(m.group())
+        s, e = m.span()
+        starts.append(s)
+        ends.append(e)
+    return toks, np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+
+
+# ---------------------------------------------------------------------------------------------
+# rules
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One named cue rule (see ``label_config/cues.toml``)."""
+
+    name: str
+    label: str
+    regex: re.Pattern
+    description: str = ""
+    source: str = ""
+
+    def find(self, text: str):
+        """(start, end) of every match; the ``span`` group when the pattern has one."""
+        grouped = "span" in self.regex.groupindex
+        for m in self.regex.finditer(text):
+            s, e = m.span("span") if grouped else m.span()
+            if e > s:
+                yield s, e
+
+
+def _lexicon_pattern(path: Path) -> str:
+    words = [w.strip().lower() for w in path.read_text(encoding="utf-8").splitlines()]
+    words = sorted({w for w in words if w and not w.startswith("#")}, key=len, reverse=True)
+    return r"(?i)(?<!\w)(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words) + r")(?!\w)"
+
+
+@lru_cache(maxsize=4)
+def _load_rules_cached(path: str, mtime: float) -> tuple:
+    try:
+        spec = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise AnnotatorError(f"{path}: cannot read cue rules: {exc}") from None
+    tax = load_taxonomy()
+    rules, seen = [], set()
+    for i, r in enumerate(spec.get("rule", []), 1):
+        name = r.get("name") or f"rule{i}"
+        if name in seen:
+            raise AnnotatorError(f"{path}: rule {name!r} defined twice")
+        seen.add(name)
+        tax.check_label(r.get("label", ""))
+        if "lexicon" in r:
+            source = str(LABEL_CONFIG_DIR / r["lexicon"])
+            pattern = _lexicon_pattern(Path(source))
+        else:
+            source, pattern = "pattern", r.get("pattern", "")
+        try:
+            regex = re.compile(pattern)
+        except re.error as exc:
+            raise AnnotatorError(f"{path}: rule {name!r}: bad pattern: {exc}") from None
+        rules.append(Rule(name, r["label"], regex, r.get("description", ""), source))
+    return tuple(rules)
+
+
+def load_rules(path=None) -> tuple:
+    """The cue rules, compiled, labels checked against the taxonomy."""
+    p = Path(path) if path else RULES_FILE
+    return _load_rules_cached(str(p), p.stat().st_mtime if p.exists() else 0.0)
+
+
+@lru_cache(maxsize=1)
+def rule_precision() -> dict:
+    """Measured precision per rule name (``label_config/rules_measured.json``), if measured."""
+    if not RULES_MEASURED.exists():
+        return {}
+    data = json.loads(RULES_MEASURED.read_text(encoding="utf-8"))
+    return {r["rule"]: r["precision"] for r in data.get("rules", []) if r.get("precision") is not None}
+
+
+def apply_rules(text: str, rules=None) -> list:
+    """Spans found by the rules in ``text`` (each with its ``rule`` name)."""
+    rules = load_rules() if rules is None else rules
+    prec = rule_precision()
+    out = []
+    for rule in rules:
+        score = float(prec.get(rule.name, 0.5))
+        for s, e in rule.find(text):
+            out.append({"label": rule.label, "start": s, "end": e, "text": text[s:e], "score": score, "rule": rule.name})
+    return out
+
+
+def merge_spans(spans: list, text: str) -> list:
+    """Union overlapping spans of the same label (score: the highest); sorted by start."""
+    out = []
+    by_label = {}
+    for sp_ in spans:
+        by_label.setdefault(sp_["label"], []).append(sp_)
+    for label, group in by_label.items():
+        group.sort(key=lambda d: (d["start"], -d["end"]))
+        cur = None
+        for d in group:
+            if cur is not None and d["start"] < cur["end"]:
+                cur["end"] = max(cur["end"], d["end"])
+                cur["score"] = max(cur["score"], d["score"])
+            else:
+                if cur is not None:
+                    out.append(cur)
+                cur = {"label": label, "start": int(d["start"]), "end": int(d["end"]), "score": float(d["score"])}
+        if cur is not None:
+            out.append(cur)
+    for d in out:
+        d["text"] = text[d["start"]:d["end"]]
+        d["score"] = round(float(d["score"]), 4)
+    out.sort(key=lambda d: (d["start"], d["end"], d["label"]))
+    return [{"label": d["label"], "start": d["start"], "end": d["end"], "text": d["text"], "score": d["score"]} for d in out]
+
+
+# ---------------------------------------------------------------------------------------------
+# lexicon features (sentiment / subjectivity), read from installed packages' data files
+
+
+def _package_file(package: str, *parts: str) -> Path | None:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    p = Path(list(spec.submodule_search_locations)[0], *parts)
+    return p if p.exists() else None
+
+
+@lru_cache(maxsize=1)
+def sentiment_lexicon() -> dict:
+    """Word → feature names from VADER valence and TextBlob/pattern subjectivity.
+
+    VADER (MIT) and TextBlob's ``en-sentiment.xml`` (MIT/BSD) ship as package data.
+    """
+    feats: dict = {}
+    vader = _package_file("vaderSentiment", "vader_lexicon.txt")
+    if vader is not None:
+        for line in vader.read_text(encoding="utf-8").splitlines():
+            parts = line.split("\t")
+            if len(parts) < 2 or not parts[0].isalpha():
+                continue
+            v = float(parts[1])
+            strength = "3" if abs(v) >= 2.5 else "2" if abs(v) >= 1.5 else "1"
+            feats.setdefault(parts[0].lower(), []).append(f"vader:{'neg' if v < 0 else 'pos'}{strength}")
+    blob = _package_file("textblob", "en", "en-sentiment.xml")
+    if blob is not None:
+        subj: dict = {}
+        for el in ET.parse(blob).getroot().iter("word"):
+            subj.setdefault(el.get("form", "").lower(), []).append(float(el.get("subjectivity", 0)))
+        for w, vals in subj.items():
+            m = sum(vals) / len(vals)
+            if m >= 0.5:
+                feats.setdefault(w, []).append("subj:hi" if m >= 0.8 else "subj:mid")
+    return feats
+
+
+def _shape(tok: str) -> str:
+    if tok.isalpha():
+        if tok.islower():
+            return "x"
+        if tok.isupper():
+            return "X" if len(tok) == 1 else "XX"
+        return "Xx" if tok[0].isupper() else "xX"
+    if tok.isdigit():
+        return "d"
+    if len(tok) == 1:
+        return "p" + tok
+    return "Xx-" if tok[0].isupper() else "x-" if tok[0].islower() else "o"
+
+
+def token_features(tok: str, lexicon: dict) -> list:
+    """Features of one token (independent of its neighbours)."""
+    low = tok.lower()
+    feats = ["w:" + low, "sh:" + _shape(tok), "suf:" + low[-3:], "pre:" + low[:4]]
+    feats.extend(lexicon.get(low, ()))
+    return feats
+
+
+# ---------------------------------------------------------------------------------------------
+# the learned tagger
+
+
+def _gold_token_labels(starts, ends, spans, n_labels, label_index):
+    """Token × label 0/1 matrix: token overlaps a gold span of that label."""
+    y = np.zeros((len(starts), n_labels), dtype=np.int8)
+    for label, s, e in spans:
+        j = label_index.get(label)
+        if j is None:
+            continue
+        lo = np.searchsorted(ends, s, side="right")
+        hi = np.searchsorted(starts, e, side="left")
+        y[lo:hi, j] = 1
+    return y
+
+
+class CueTagger(BaseEstimator, TransformerMixin):
+    """Span tagger: one windowed linear token classifier per taxonomy label.
+
+    Parameters
+    ----------
+    labels : sequence of str or None
+        Labels to learn; None means every span label of the taxonomy.
+    window : int
+        Tokens on each side whose features describe a token.
+    min_count : int
+        Vocabulary entries (exact token strings) seen fewer times are treated as unknown.
+    C : float
+        Inverse L2 regularisation of the logistic regressions.
+    class_weight : dict, 'balanced' or None
+        Passed to each logistic regression.
+    use_rules : bool
+        Add the data-driven rules' spans (``label_config/cues.toml``) to the predictions.
+    tune_fraction : float
+        Share of training articles held out to tune each label's decision threshold
+        (span F1 with partial-overlap credit); 0 keeps ``threshold``.
+    threshold : float
+        Default decision threshold on the token probability.
+    random_state : int
+        Seed for the tuning split.
+
+    Attributes
+    ----------
+    labels_ : list of str
+    vocab_ : dict
+        Token string → row of ``tables_``.
+    tables_ : ndarray of shape (n_labels, 2 * window + 1, n_vocab + 2)
+        Folded per-offset score contributions of each vocabulary entry (last two rows:
+        padding and unknown token).
+    feature_weights_ : dict
+        Feature name → array (n_labels, 2 * window + 1), for tokens not in the vocabulary.
+    lexicon_ : dict
+        The sentiment/subjectivity lexicon features used at fit time.
+    intercepts_ : ndarray of shape (n_labels,)
+    thresholds_ : ndarray of shape (n_labels,)
+    model_version : str
+    """
+
+    def __init__(self, labels=None, window=2, min_count=2, C=0.5, class_weight=None, use_rules=True,
+                 tune_fraction=0.2, threshold=0.5, random_state=0):
+        self.labels = labels
+        self.window = window
+        self.min_count = min_count
+        self.C = C
+        self.class_weight = class_weight
+        self.use_rules = use_rules
+        self.tune_fraction = tune_fraction
+        self.threshold = threshold
+        self.random_state = random_state
+
+    # -- fitting ------------------------------------------------------------------------------
+    def fit(self, X, y, annotated=None):
+        """Learn from article texts and their gold spans.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Article texts.
+        y : sequence of sequences of (label, start, end)
+            Gold spans per article.
+        annotated : sequence of collections of str, optional
+            Labels each article is annotated for; an article is a training example
+            for label L only if L is in its set. None: every article, every label.
+        """
+        texts = list(X)
+        y = list(y)
+        if len(texts) != len(y):
+            raise ValueError("X and y have different lengths")
+        if not texts:
+            raise AnnotatorError("cannot train the cue tagger on an empty dataset")
+        labels = list(self.labels) if self.labels is not None else list(load_taxonomy().label_ids)
+        annotated = [set(labels)] * len(texts) if annotated is None else [set(a) for a in annotated]
+        rng = np.random.RandomState(self.random_state)
+        tune = np.zeros(len(texts), bool)
+        if self.tune_fraction and len(texts) >= 10:
+            tune[rng.permutation(len(texts))[: max(1, int(len(texts) * self.tune_fraction))]] = True
+
+        self.lexicon_ = {w: list(f) for w, f in sentiment_lexicon().items()}
+        self.labels_ = labels
+        label_index = {lab: j for j, lab in enumerate(labels)}
+        toks_all, starts_all, ends_all, yy = [], [], [], []
+        for text, spans in zip(texts, y):
+            toks, starts, ends = tokenize(text)
+            toks_all.append(toks)
+            starts_all.append(starts)
+            ends_all.append(ends)
+            yy.append(_gold_token_labels(starts, ends, spans, len(labels), label_index))
+
+        self._build_vocab(toks_all)
+        Xdoc = [self._design(toks) for toks in toks_all]
+        K = 2 * self.window + 1
+        nfeat = len(self.feature_index_)
+        coefs = np.zeros((len(labels), K * nfeat))
+        self.intercepts_ = np.zeros(len(labels))
+        self.thresholds_ = np.full(len(labels), float(self.threshold))
+        self.fit_report_ = {}
+        for j, lab in enumerate(labels):
+            docs = [i for i in range(len(texts)) if lab in annotated[i]]
+            if not docs:
+                continue
+            yj = np.concatenate([yy[i][:, j] for i in docs])
+            if yj.min() == yj.max():
+                raise AnnotatorError(f"label {lab!r}: training data has only one class (no spans or all tokens)")
+            if self.tune_fraction and len(docs) >= 10:
+                fit_docs = [i for i in docs if not tune[i]]
+                tune_docs = [i for i in docs if tune[i]]
+                clf = self._fit_one([Xdoc[i] for i in fit_docs], [yy[i][:, j] for i in fit_docs])
+                probs = [clf.predict_proba(Xdoc[i])[:, 1] for i in tune_docs]
+                gold = [[(s, e) for (l_, s, e) in y[i] if l_ == lab] for i in tune_docs]
+                self.thresholds_[j], f1 = _tune_threshold(probs, gold, [starts_all[i] for i in tune_docs],
+                                                          [ends_all[i] for i in tune_docs])
+                self.fit_report_[lab] = {"tuned_threshold": float(self.thresholds_[j]), "tune_f1": f1,
+                                         "train_articles": len(docs)}
+            clf = self._fit_one([Xdoc[i] for i in docs], [yy[i][:, j] for i in docs])
+            coefs[j] = clf.coef_[0]
+            self.intercepts_[j] = clf.intercept_[0]
+        self._fold(coefs)
+        del self.feature_index_
+        return self
+
+    def _fit_one(self, Xs, ys):
+        clf = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", max_iter=200)
+        return clf.fit(sp.vstack(Xs, format="csr"), np.concatenate(ys))
+
+    def _build_vocab(self, toks_all):
+        counts: dict = {}
+        for toks in toks_all:
+            for t in toks:
+                counts[t] = counts.get(t, 0) + 1
+        words = sorted(t for t, c in counts.items() if c >= self.min_count)
+        self.vocab_ = {t: i for i, t in enumerate(words)}
+        feature_index: dict = {}
+        rows, cols = [], []
+        for i, t in enumerate(words):
+            for f in token_features(t, self.lexicon_):
+                rows.append(i)
+                cols.append(feature_index.setdefault(f, len(feature_index)))
+        pad, unk = len(words), len(words) + 1
+        rows += [pad, unk]
+        cols += [feature_index.setdefault("<pad>", len(feature_index)), feature_index.setdefault("<unk>", len(feature_index))]
+        self.feature_index_ = feature_index
+        self._vocab_features = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(words) + 2, len(feature_index)))
+
+    def _design(self, toks):
+        """Sparse token × (offset, feature) design matrix for one article."""
+        ids = np.array([self.vocab_.get(t, -1) for t in toks], dtype=np.int64)
+        unknown = ids < 0
+        n, nfeat, w = len(toks), len(self.feature_index_), self.window
+        V = self._vocab_features
+        if unknown.any():
+            # unknown tokens: their own (non-word) features, not the vocabulary row
+            rows, cols = [], []
+            for r, t in enumerate(toks):
+                if unknown[r]:
+                    for f in token_features(t, self.lexicon_):
+                        c = self.feature_index_.get(f)
+                        if c is not None:
+                            rows.append(r)
+                            cols.append(c)
+            extra = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, nfeat))
+        else:
+            extra = None
+        F = V[np.where(unknown, len(self.vocab_) + 1, ids)]
+        if extra is not None:
+            F = F + extra
+        pad = V[[len(self.vocab_)] * w] if w else None
+        padded = sp.vstack([pad, F, pad], format="csr") if w else F
+        blocks = [padded[k:k + n] for k in range(2 * w + 1)]
+        return sp.hstack(blocks, format="csr")
+
+    def _fold(self, coefs):
+        """Fold feature weights into per-vocabulary-entry tables for fast prediction."""
+        K, L = 2 * self.window + 1, len(self.labels_)
+        nfeat = len(self.feature_index_)
+        W = coefs.reshape(L, K, nfeat)
+        V = self._vocab_features
+        self.tables_ = np.stack([np.asarray((V @ W[j].T)).T for j in range(L)]).astype(np.float32)
+        names = [None] * nfeat
+        for f, c in self.feature_index_.items():
+            names[c] = f
+        keep = np.abs(W).max(axis=(0, 1)) > 1e-9
+        self.feature_weights_ = {names[c]: W[:, :, c].astype(np.float32) for c in np.flatnonzero(keep)}
+        del self._vocab_features
+        self.model_version = f"cue-tagger-{_fingerprint(self.tables_)}"
+
+    # -- prediction ---------------------------------------------------------------------------
+    def _unknown_row(self, tok, cache):
+        row = cache.get(tok)
+        if row is None:
+            row = self.tables_[:, :, -1].copy()
+            for f in token_features(tok, self.lexicon_):
+                w = self.feature_weights_.get(f)
+                if w is not None:
+                    row += w
+            cache[tok] = row
+        return row
+
+    def token_scores(self, toks):
+        """Probability per token and label, shape (n_tokens, n_labels)."""
+        check_is_fitted(self, "tables_")
+        n = len(toks)
+        L, K = self.tables_.shape[:2]
+        if n == 0:
+            return np.zeros((0, L), np.float32)
+        vocab = self.vocab_
+        unk = len(vocab) + 1
+        ids = np.fromiter((vocab.get(t, unk) for t in toks), dtype=np.int64, count=n)
+        w = self.window
+        pad = len(vocab)
+        padded = np.concatenate([np.full(w, pad), ids, np.full(w, pad)])
+        z = np.tile(self.intercepts_.astype(np.float32), (n, 1))
+        for k in range(K):
+            z += self.tables_[:, k, padded[k:k + n]].T
+        unknown = np.flatnonzero(ids == unk)
+        if len(unknown):
+            cache: dict = {}
+            for r in unknown:
+                row = self._unknown_row(toks[r], cache) - self.tables_[:, :, -1]
+                for k in range(K):
+                    i = r - (k - w)  # token r is at offset k of token i
+                    if 0 <= i < n:
+                        z[i] += row[:, k]
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def predict_spans(self, X):
+        """Spans per article: a list of span dicts for each text in ``X``."""
+        check_is_fitted(self, "tables_")
+        rules = load_rules() if self.use_rules else None
+        out = []
+        for text in X:
+            toks, starts, ends = tokenize(text)
+            probs = self.token_scores(toks)
+            spans = []
+            for j, lab in enumerate(self.labels_):
+                for s, e, score in _decode(probs[:, j], self.thresholds_[j], starts, ends):
+                    spans.append({"label": lab, "start": s, "end": e, "score": score})
+            if rules is not None:
+                spans.extend(apply_rules(text, rules))
+            out.append(merge_spans(spans, text))
+        return out
+
+    def tag(self, texts):
+        """Alias of :meth:`predict_spans` (the pre-annotation contract)."""
+        return self.predict_spans(texts)
+
+    def transform(self, X):
+        """Cue features per article: spans per 1,000 words for each label, and mean span score.
+
+        Returns an array of shape (n_articles, 2 * n_labels).
+        """
+        spans = self.predict_spans(X)
+        L = len(self.labels_)
+        out = np.zeros((len(spans), 2 * L))
+        index = {lab: j for j, lab in enumerate(self.labels_)}
+        for i, (text, ss) in enumerate(zip(X, spans)):
+            words = max(1, len(text.split()))
+            for d in ss:
+                j = index.get(d["label"])
+                if j is None:
+                    continue
+                out[i, j] += 1000.0 / words
+                out[i, L + j] += d["score"]
+            counts = out[i, :L] * words / 1000.0
+            out[i, L:] = np.divide(out[i, L:], counts, out=np.zeros(L), where=counts > 0)
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self, "labels_")
+        return np.array([f"{lab}_per_1k_words" for lab in self.labels_] + [f"{lab}_mean_score" for lab in self.labels_])
+
+
+def _fingerprint(arr) -> str:
+    import hashlib
+
+    return hashlib.sha1(np.ascontiguousarray(arr).tobytes()).hexdigest()[:10]
+
+
+def _decode(prob, threshold, starts, ends):
+    """Runs of tokens with probability ≥ threshold → (start, end, mean prob)."""
+    on = prob >= threshold
+    if not on.any():
+        return []
+    d = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
+    run_starts = np.flatnonzero(d == 1)
+    run_ends = np.flatnonzero(d == -1)
+    return [(int(starts[a]), int(ends[b - 1]), float(prob[a:b].mean())) for a, b in zip(run_starts, run_ends)]
+
+
+def _tune_threshold(probs, gold, starts, ends):
+    from .evaluation import span_prf
+
+    best = (0.5, -1.0)
+    for t in np.arange(0.1, 0.91, 0.05):
+        pred = [[(s, e) for s, e, _ in _decode(p, t, st, en)] for p, st, en in zip(probs, starts, ends)]
+        f1 = span_prf(gold, pred)["f1"]
+        if f1 > best[1]:
+            best = (float(round(t, 2)), float(f1))
+    return best
+
+
+# ---------------------------------------------------------------------------------------------
+# loading and the public tagging functions
+
+#: Types a cue-tagger file may contain besides numpy/sklearn basics.
+TRUSTED_TYPES = ["annotator.cues.CueTagger"]
+
+
+def load_tagger(path=None) -> CueTagger:
+    """Load a cue tagger saved with skops (default: the shipped ``models/cue-tagger.skops``)."""
+    from .model import load_skops
+
+    obj = load_skops(path or DEFAULT_TAGGER, extra_trusted=TRUSTED_TYPES)
+    if isinstance(obj, CueTagger):
+        return obj
+    tagger = getattr(obj, "tagger_", None) or getattr(obj, "named_steps", {}).get("cues")
+    if isinstance(tagger, CueTagger):
+        return tagger
+    raise AnnotatorError(f"{path}: not a cue tagger or framing model")
+
+
+def tag_texts(texts, tagger=None) -> list:
+    """Spans for each text: the learned tagger plus rules, or rules only when ``tagger`` is False."""
+    if tagger is False:
+        return [merge_spans(apply_rules(t), t) for t in texts]
+    tagger = load_tagger() if tagger is None else tagger
+    return tagger.predict_spans(list(texts))
+
+
+def tag_articles(articles: pd.DataFrame, tagger=None) -> pd.DataFrame:
+    """Tag an articles frame (``annotator.articles`` schema).
+
+    Returns a DataFrame with columns ``id``, ``spans`` (list of span dicts) and
+    ``error`` (the reader's error for rows that could not be read, else None).
+    """
+    ok = articles["error"].isna() if "error" in articles else pd.Series(True, index=articles.index)
+    spans = pd.Series([[]] * len(articles), index=articles.index, dtype=object)
+    if ok.any():
+        spans[ok] = pd.Series(tag_texts(articles.loc[ok, "text"].tolist(), tagger), index=articles.index[ok])
+    err = articles["error"] if "error" in articles else pd.Series([None] * len(articles), index=articles.index)
+    return pd.DataFrame({"id": articles["id"].astype(str), "spans": spans, "error": err.where(~ok, None)})

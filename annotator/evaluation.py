@@ -1,0 +1,152 @@
+"""Span and sentence scoring, and grouped cross-validation of the cue tagger.
+
+Span scores follow SemEval-2020 Task 11 span identification: a predicted span
+earns credit for the share of its characters that overlap gold spans
+(precision), a gold span for the share of its characters that predicted spans
+cover (recall). Overlapping spans of one label are merged first.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import precision_recall_fscore_support
+from sklearn.model_selection import GroupKFold
+
+__all__ = ["span_prf", "exact_prf", "sentence_prf", "cross_validate_tagger"]
+
+
+def _merge(spans):
+    out = []
+    for s, e in sorted((int(s), int(e)) for s, e in spans if e > s):
+        if out and s <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    return out
+
+
+def _overlap(a, b):
+    """Sum over spans in a of the characters they share with the (merged) spans in b."""
+    total = []
+    j = 0
+    for s, e in a:
+        ov = 0
+        for s2, e2 in b:
+            if e2 <= s:
+                continue
+            if s2 >= e:
+                break
+            ov += min(e, e2) - max(s, s2)
+        total.append(ov)
+    return total
+
+
+def span_prf(gold, pred) -> dict:
+    """Partial-overlap precision / recall / F1 over articles.
+
+    Parameters
+    ----------
+    gold, pred : sequence (one item per article) of sequences of (start, end)
+    """
+    p_num = r_num = 0.0
+    n_pred = n_gold = 0
+    for g, p in zip(gold, pred):
+        g, p = _merge(g), _merge(p)
+        n_pred += len(p)
+        n_gold += len(g)
+        p_num += sum(o / (e - s) for o, (s, e) in zip(_overlap(p, g), p))
+        r_num += sum(o / (e - s) for o, (s, e) in zip(_overlap(g, p), g))
+    precision = p_num / n_pred if n_pred else 0.0
+    recall = r_num / n_gold if n_gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "n_gold": n_gold, "n_pred": n_pred}
+
+
+def exact_prf(gold, pred) -> dict:
+    """Exact-match span precision / recall / F1."""
+    tp = n_pred = n_gold = 0
+    for g, p in zip(gold, pred):
+        g, p = {tuple(x) for x in _merge(g)}, {tuple(x) for x in _merge(p)}
+        tp += len(g & p)
+        n_pred += len(p)
+        n_gold += len(g)
+    precision = tp / n_pred if n_pred else 0.0
+    recall = tp / n_gold if n_gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "n_gold": n_gold, "n_pred": n_pred}
+
+
+def _sentence_bounds(text):
+    pos = 0
+    for line in text.split("\n"):
+        yield pos, pos + len(line)
+        pos += len(line) + 1
+
+
+def sentence_prf(texts, gold, pred) -> dict:
+    """Sentence-level P/R/F1: a line is positive when a span overlaps it."""
+    y_true, y_pred = [], []
+    for text, g, p in zip(texts, gold, pred):
+        for s, e in _sentence_bounds(text):
+            if e == s:
+                continue
+            y_true.append(any(a < e and b > s for a, b in g))
+            y_pred.append(any(a < e and b > s for a, b in p))
+    p_, r_, f_, _ = precision_recall_fscore_support(y_true, y_pred, average="binary", zero_division=0)
+    return {"precision": float(p_), "recall": float(r_), "f1": float(f_), "n_sentences": len(y_true),
+            "n_positive": int(sum(y_true))}
+
+
+def _spans_by_article(dataset, label):
+    sp = dataset.spans[dataset.spans["label"] == label]
+    return {aid: list(zip(g["start"], g["end"])) for aid, g in sp.groupby("article_id")}
+
+
+def cross_validate_tagger(dataset, make_tagger, annotates: dict, n_splits=5, progress=None) -> pd.DataFrame:
+    """Grouped K-fold cross-validation of a cue tagger on a dataset.
+
+    Parameters
+    ----------
+    dataset : annotator.dataset.Dataset
+    make_tagger : callable returning an unfitted CueTagger
+    annotates : dict corpus → labels it annotates (a label is scored on those corpora only)
+    n_splits : int
+    progress : callable(str) or None
+
+    Returns
+    -------
+    DataFrame with one row per (corpus, label, metric): precision, recall, f1, mean over folds
+    and the pooled predictions' scores.
+    """
+    arts = dataset.articles.reset_index(drop=True)
+    texts = arts["text"].tolist()
+    corpora = arts["corpus"].tolist()
+    spans_all = {aid: [] for aid in arts["article_id"]}
+    for aid, lab, s, e in zip(dataset.spans["article_id"], dataset.spans["label"], dataset.spans["start"], dataset.spans["end"]):
+        spans_all.setdefault(aid, []).append((lab, int(s), int(e)))
+    y = [spans_all[a] for a in arts["article_id"]]
+    ann = [annotates.get(c, ()) for c in corpora]
+    preds = [None] * len(texts)
+    folds = GroupKFold(n_splits=n_splits).split(texts, groups=arts["article_id"])
+    for k, (tr, te) in enumerate(folds, 1):
+        if progress:
+            progress(f"fold {k}/{n_splits}: training on {len(tr)} articles")
+        tagger = make_tagger().fit([texts[i] for i in tr], [y[i] for i in tr], annotated=[ann[i] for i in tr])
+        for i, p in zip(te, tagger.predict_spans([texts[i] for i in te])):
+            preds[i] = p
+    rows = []
+    for corpus in sorted(set(corpora)):
+        idx = [i for i, c in enumerate(corpora) if c == corpus]
+        for lab in annotates.get(corpus, ()):
+            gold = [[(s, e) for l_, s, e in y[i] if l_ == lab] for i in idx]
+            pred = [[(d["start"], d["end"]) for d in preds[i] if d["label"] == lab] for i in idx]
+            for metric, res in (("partial", span_prf(gold, pred)), ("exact", exact_prf(gold, pred))):
+                rows.append({"corpus": corpus, "label": lab, "metric": metric, **res})
+            if corpus == "szeged":
+                rows.append({"corpus": corpus, "label": lab, "metric": "sentence",
+                             **sentence_prf([texts[i] for i in idx], gold, pred)})
+        # union of source labels etc. are computed by the caller from `preds` if needed
+    out = pd.DataFrame(rows)
+    out.attrs["predictions"] = preds
+    out.attrs["gold"] = y
+    return out
