@@ -55,3 +55,144 @@ def articles_command(inputs, output, text_column, id_column, max_mb, strict):
                            errors="raise" if strict else "report", max_bytes=int(max_mb * 2**20))
     rows, bad = write_articles_jsonl(chunks, output, stream=sys.stdout.buffer)
     click.echo(f"annotator: {rows} articles, {bad} with errors" + (f", written to {output}" if output else ""), err=True)
+
+
+# --- Label Studio: studio up/down/status, push, pull, agreement (annotator.studio, annotator.agreement) ----
+
+
+def _studio_options(f):
+    f = click.option("--url", default=None, help="Label Studio URL (else LABEL_STUDIO_URL, the config file, "
+                                                   "or the local server).")(f)
+    f = click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+                     help="Local server data dir (default ~/.local/share/annotator/studio).")(f)
+    f = click.option("--timeout", type=click.FloatRange(min=1), default=60, show_default=True,
+                     help="Seconds to wait for each request.")(f)
+    return f
+
+
+@main.group("studio")
+def studio_group():
+    """Run the local Label Studio (127.0.0.1, data in the user data dir)."""
+
+
+@studio_group.command("up")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Data dir (default ~/.local/share/annotator/studio, or ANNOTATOR_STUDIO_DIR).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default: a free one).")
+@click.option("--timeout", type=click.FloatRange(min=1), default=300, show_default=True,
+              help="Seconds to wait for the server to answer /health.")
+def studio_up(data_dir, port, timeout):
+    """Start Label Studio on 127.0.0.1 (first start migrates its database: about a minute)."""
+    from .studio import LocalStudio
+
+    local = LocalStudio(data_dir)
+    st = local.up(port, timeout=timeout)
+    click.echo(f"Label Studio is up at {st['url']} (pid {st['pid']})")
+    click.echo(f"login and API token: {st['credentials']} (mode 0600)")
+
+
+@studio_group.command("down")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Data dir of the server.")
+def studio_down(data_dir):
+    """Stop the local Label Studio (SIGTERM to its PID)."""
+    from .studio import LocalStudio
+
+    local = LocalStudio(data_dir)
+    click.echo("Label Studio stopped" if local.down() else f"Label Studio was not running ({local.data_dir})")
+
+
+@studio_group.command("status")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Data dir of the server.")
+def studio_status(data_dir):
+    """Say whether the local Label Studio is up, and its URL."""
+    from .studio import LocalStudio
+
+    st = LocalStudio(data_dir).status()
+    if st["running"]:
+        click.echo(f"up: {st['url']} (pid {st['pid']}{'' if st['healthy'] else ', not answering /health'}); "
+                   f"credentials in {st['credentials']}")
+    else:
+        click.echo(f"down ({st['data_dir']})")
+
+
+@main.command("push")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path())
+@click.option("--project", required=True, help="Label Studio project title (created when missing).")
+@click.option("--tagger", "--model", "tagger_path", type=click.Path(dir_okay=False), default=None,
+              help="Cue tagger or framing model (.skops) for pre-annotations. Default: the shipped one.")
+@click.option("--rules-only", is_flag=True, help="Pre-annotate with the cue rules only.")
+@click.option("--no-predictions", is_flag=True, help="Push tasks without pre-annotations.")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Tasks per import request.")
+@click.option("--summary", type=click.Path(dir_okay=False), default=None,
+              help="Write the per-article summary (article_id, task_id, status, detail) to this CSV.")
+@_studio_options
+def push_command(inputs, project, tagger_path, rules_only, no_predictions, chunk_size, summary, url, data_dir,
+                 timeout):
+    """Import articles into a Label Studio project as tasks with pre-annotations.
+
+    Idempotent: articles already in the project (same article id) are not
+    imported again; with a new tagger model_version they get its prediction.
+    """
+    from .studio import connect, push, rules_tagger
+
+    if no_predictions:
+        tagger = None
+    elif rules_only:
+        tagger = rules_tagger()
+    else:
+        from .cues import load_tagger
+
+        tagger = load_tagger(tagger_path)
+    studio = connect(url, data_dir=data_dir, timeout=timeout)
+    out = push(list(inputs), project, tagger=tagger, studio=studio, chunk_size=chunk_size)
+    if summary:
+        from .studio import write_csv
+
+        write_csv(out, summary)
+    counts = out["status"].value_counts()
+    parts = ", ".join(f"{int(counts.get(s, 0))} {s}" for s in ("created", "existing", "updated", "error"))
+    click.echo(f"annotator: project {project!r} at {studio.url}: {parts}", err=True)
+    for row in out[out["status"] == "error"].head(5).itertuples():
+        click.echo(f"annotator: warning: {row.article_id}: {row.detail}", err=True)
+
+
+@main.command("pull")
+@click.option("--project", required=True, help="Label Studio project title.")
+@click.option("-o", "--output", type=click.Path(file_okay=False), required=True,
+              help="Dataset folder to write (replaced atomically).")
+@click.option("--mismatches", type=click.Path(dir_okay=False), default=None,
+              help="Write spans whose stored text differs from the article to this CSV.")
+@_studio_options
+def pull_command(project, output, mismatches, url, data_dir, timeout):
+    """Export a project's annotations into a dataset (articles, documents, spans)."""
+    import warnings
+
+    from .studio import StudioWarning, connect, pull, span_mismatches, write_csv
+
+    studio = connect(url, data_dir=data_dir, timeout=timeout)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", StudioWarning)
+        ds = pull(project, output, studio=studio)
+    for w in caught:
+        click.echo(f"annotator: warning: {w.message}", err=True)
+    if mismatches:
+        write_csv(span_mismatches(ds), mismatches)
+    m = ds.meta
+    click.echo(f"annotator: {len(ds.articles)} articles, {len(ds.documents)} judgements "
+               f"({m['cancelled']} cancelled, {m['drafts_excluded']} drafts excluded), {len(ds.spans)} spans "
+               f"from {ds.documents['annotator'].nunique()} annotators, written to {output}", err=True)
+
+
+@main.command("agreement")
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False))
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None,
+              help="Also write the figures as JSON to this file.")
+def agreement_command(dataset, json_out):
+    """Inter-annotator agreement: span F1 per label and pair, Krippendorff's alpha for the rating."""
+    from .agreement import agreement, format_agreement, write_agreement_json
+
+    result = agreement(dataset)
+    click.echo(format_agreement(result))
+    if json_out:
+        write_agreement_json(result, json_out)
