@@ -411,15 +411,28 @@ class LocalStudio:
                 "pid": pid if running else None, "port": st.get("port") if running else None,
                 "data_dir": str(self.data_dir), "credentials": str(self.credentials_path)}
 
-    def up(self, port: int | None = None, *, timeout: float = 300, progress: bool = True) -> dict:
-        """Start the server unless it runs; return :meth:`status`. First start: about 45 s (migrations)."""
+    def up(self, port: int | None = None, *, timeout: float = 300, progress: bool = True,
+           template: str | os.PathLike | None = None, template_credentials: dict | None = None) -> dict:
+        """Start the server unless it runs; return :meth:`status`. First start: about 45 s (migrations).
+
+        ``template`` (tests and benchmarks): on a first start, copy this migrated
+        Label Studio data dir (:func:`ensure_template`) instead of migrating, and
+        use ``template_credentials`` (``email``, ``password``, ``api_key``) baked into it.
+        """
         st = self.status()
         if st["running"]:
             return st
         self.data_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.data_dir, 0o700)
-        self.ls_dir.mkdir(exist_ok=True)
         first = not (self.ls_dir / "label_studio.sqlite3").exists()
+        if first and template is not None:
+            if not template_credentials:
+                raise ValueError("template needs template_credentials")
+            shutil.rmtree(self.ls_dir, ignore_errors=True)
+            shutil.copytree(template, self.ls_dir, symlinks=True)
+            _write_private(self.credentials_path, dict(template_credentials))
+            first = False
+        self.ls_dir.mkdir(exist_ok=True)
         creds = self.credentials()
         if creds is None:
             if not first:
@@ -614,9 +627,16 @@ class Studio:
     def check(self) -> dict:
         """Reach the server and check the key: ``{"version", "user"}``."""
         import httpx
+        from label_studio_sdk.core.api_error import ApiError
 
+        def get_version():
+            r = httpx.get(self.url + "/api/version", timeout=self.timeout)
+            if r.status_code >= 500 or r.status_code in (408, 429):
+                raise ApiError(status_code=r.status_code, headers=dict(r.headers), body=r.text)
+            return r
+
+        r = self.call("version", get_version)
         try:
-            r = self.call("version", httpx.get, self.url + "/api/version", timeout=self.timeout)
             version = r.json().get("release") if r.status_code == 200 else None
         except (ValueError, AttributeError):
             version = None
@@ -893,33 +913,40 @@ def push(articles, project: str, *, tagger=None, url: str | None = None, api_key
     try:
         for chunk in _article_chunks(articles, chunk_size):
             chunk = _normalise_articles(chunk)
-            new, update = [], []
-            for rec in chunk.itertuples(index=False):
+            out_rows: list = [None] * len(chunk)  # summary rows in input order
+            new, new_pos, update, update_pos = [], [], [], []
+            for pos, rec in enumerate(chunk.itertuples(index=False)):
                 aid = _json_value(rec.article_id)
                 aid = None if aid is None else str(aid)
                 err = _json_value(rec.error)
                 if err:
-                    rows.append((aid, None, "error", str(err)))
+                    out_rows[pos] = (aid, None, "error", str(err))
                 elif aid is None or not isinstance(_json_value(rec.text), str) or not rec.text:
-                    rows.append((aid, None, "error", "missing article id or text"))
+                    out_rows[pos] = (aid, None, "error", "missing article id or text")
                 elif aid in seen:
-                    rows.append((aid, known.get(aid, (None,))[0], "error",
-                                 "duplicate article id in the input (first occurrence pushed)"))
+                    out_rows[pos] = (aid, known.get(aid, (None,))[0], "error",
+                                     "duplicate article id in the input (first occurrence pushed)")
                 else:
                     seen.add(aid)
                     if aid in known:
                         task_id, versions, data = known[aid]
                         if model_version and model_version not in versions:
                             update.append((aid, task_id, data.get(taxonomy.text_field) or ""))
+                            update_pos.append(pos)
                         else:
-                            rows.append((aid, task_id, "existing", ""))
+                            out_rows[pos] = (aid, task_id, "existing", "")
                     else:
                         new.append(rec)
+                        new_pos.append(pos)
             if new:
-                rows.extend(_import_new(studio, proj.id, new, tagger, model_version, taxonomy, offset_unit, known))
+                for pos, row in zip(new_pos, _import_new(studio, proj.id, new, tagger, model_version, taxonomy,
+                                                         offset_unit, known)):
+                    out_rows[pos] = row
             if update:
-                rows.extend(_add_predictions(studio, proj.id, update, tagger, model_version, taxonomy, offset_unit,
-                                             known))
+                for pos, row in zip(update_pos, _add_predictions(studio, proj.id, update, tagger, model_version,
+                                                                 taxonomy, offset_unit, known)):
+                    out_rows[pos] = row
+            rows.extend(out_rows)
             bar.update(len(chunk))
     finally:
         bar.close()
