@@ -57,6 +57,40 @@ def articles_command(inputs, output, text_column, id_column, max_mb, strict):
     click.echo(f"annotator: {rows} articles, {bad} with errors" + (f", written to {output}" if output else ""), err=True)
 
 
+@main.command("tag")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
+              help="JSONL file to write (replaced atomically when complete).")
+@click.option("--tagger", "tagger_path", type=click.Path(dir_okay=False), default=None,
+              help="Cue tagger or framing model (.skops). Default: the shipped models/cue-tagger.skops.")
+@click.option("--rules-only", is_flag=True, help="Only the rules in label_config/cues.toml, no learned tagger.")
+@click.option("--text-column", default="text", show_default=True, help="Text column in CSV/JSONL/Parquet inputs.")
+@click.option("--id-column", default="id", show_default=True, help="Id column in tables (else a content hash).")
+def tag_command(inputs, output, tagger_path, rules_only, text_column, id_column):
+    """Find cue spans (sourcing, unverified claims, loaded terms) in articles.
+
+    Writes one JSON object per article: {"id", "spans": [{"label", "start", "end",
+    "text", "score"}], "error"}. Offsets are Python string indices into the article
+    text. Unreadable articles are written with "error" set.
+    """
+    from tqdm import tqdm
+
+    from .articles import iter_articles, write_articles_jsonl
+    from .cues import load_tagger, tag_articles
+
+    tagger = False if rules_only else load_tagger(tagger_path)
+    bar = tqdm(unit=" articles", file=sys.stderr, disable=None, desc="tagging")
+
+    def tagged():
+        for chunk in iter_articles(list(inputs), chunksize=1000, text_column=text_column, id_column=id_column):
+            yield tag_articles(chunk, tagger)
+            bar.update(len(chunk))
+
+    rows, bad = write_articles_jsonl(tagged(), output)
+    bar.close()
+    click.echo(f"annotator: tagged {rows - bad} articles, {bad} with errors, written to {output}", err=True)
+
+
 # --- Label Studio: studio up/down/status, push, pull, agreement (annotator.studio, annotator.agreement) ----
 
 

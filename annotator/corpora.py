@@ -40,7 +40,8 @@ def corpus_mapping() -> dict:
     path = LABEL_CONFIG_DIR / "corpora.toml"
     mapping = tomllib.loads(path.read_text(encoding="utf-8"))
     tax = load_taxonomy()
-    labels = list(mapping["ptc"]["techniques"].values()) + list(mapping["szeged"]["cue_types"].values())
+    labels = [lab for m in mapping.values() for lab in m.get("annotates", [])]
+    labels += list(mapping["ptc"]["techniques"].values()) + list(mapping["szeged"]["cue_types"].values())
     pn = mapping["polnear"]
     labels += [pn["source"], pn["anonymous_source"], pn["unsourced_cue"]]
     for label in labels:

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import SGDClassifier
 from sklearn.utils.validation import check_is_fitted
 
 from .errors import AnnotatorError
@@ -42,7 +42,7 @@ from .taxonomy import LABEL_CONFIG_DIR, load_taxonomy
 
 __all__ = [
     "Rule", "load_rules", "apply_rules", "CueTagger", "tokenize", "tag_texts", "tag_articles",
-    "load_tagger", "merge_spans", "DEFAULT_TAGGER",
+    "load_tagger", "merge_spans", "training_inputs", "DEFAULT_TAGGER",
 ]
 
 DEFAULT_TAGGER = Path(__file__).resolve().parent.parent / "models" / "cue-tagger.skops"
@@ -265,10 +265,12 @@ class CueTagger(BaseEstimator, TransformerMixin):
         Tokens on each side whose features describe a token.
     min_count : int
         Vocabulary entries (exact token strings) seen fewer times are treated as unknown.
-    C : float
-        Inverse L2 regularisation of the logistic regressions.
+    alpha : float
+        L2 regularisation of the logistic regressions (fitted by averaged SGD).
+    epochs : int
+        Passes over the training tokens.
     class_weight : dict, 'balanced' or None
-        Passed to each logistic regression.
+        Passed to each classifier.
     use_rules : bool
         Add the data-driven rules' spans (``label_config/cues.toml``) to the predictions.
     tune_fraction : float
@@ -282,26 +284,31 @@ class CueTagger(BaseEstimator, TransformerMixin):
     Attributes
     ----------
     labels_ : list of str
-    vocab_ : dict
-        Token string → row of ``tables_``.
+    vocabulary_ : str
+        Vocabulary entries (exact token strings), one per line; line i is row i of ``tables_``.
     tables_ : ndarray of shape (n_labels, 2 * window + 1, n_vocab + 2)
         Folded per-offset score contributions of each vocabulary entry (last two rows:
         padding and unknown token).
-    feature_weights_ : dict
-        Feature name → array (n_labels, 2 * window + 1), for tokens not in the vocabulary.
-    lexicon_ : dict
-        The sentiment/subjectivity lexicon features used at fit time.
+    feature_names_ : str
+        Names of the features kept for unknown tokens, one per line.
+    feature_weights_ : ndarray of shape (n_features, n_labels, 2 * window + 1)
+        Their weights (features of tokens not in the vocabulary are summed at prediction).
+    lexicon_ : str
+        The sentiment/subjectivity lexicon used at fit time (``word<TAB>features`` lines).
     intercepts_ : ndarray of shape (n_labels,)
-    thresholds_ : ndarray of shape (n_labels,)
+    thresholds_, low_thresholds_ : ndarray of shape (n_labels,)
+        Hysteresis decoding: runs of tokens above the low threshold that reach the
+        high one become spans.
     model_version : str
     """
 
-    def __init__(self, labels=None, window=2, min_count=2, C=0.5, class_weight=None, use_rules=True,
-                 tune_fraction=0.2, threshold=0.5, random_state=0):
+    def __init__(self, labels=None, window=2, min_count=2, alpha=1e-5, epochs=8, class_weight=None,
+                 use_rules=True, tune_fraction=0.2, threshold=0.5, random_state=0):
         self.labels = labels
         self.window = window
         self.min_count = min_count
-        self.C = C
+        self.alpha = alpha
+        self.epochs = epochs
         self.class_weight = class_weight
         self.use_rules = use_rules
         self.tune_fraction = tune_fraction
@@ -335,7 +342,8 @@ class CueTagger(BaseEstimator, TransformerMixin):
         if self.tune_fraction and len(texts) >= 10:
             tune[rng.permutation(len(texts))[: max(1, int(len(texts) * self.tune_fraction))]] = True
 
-        self.lexicon_ = {w: list(f) for w, f in sentiment_lexicon().items()}
+        self._lex = {w: list(f) for w, f in sentiment_lexicon().items()}
+        self.lexicon_ = "\n".join(f"{w}\t{' '.join(f)}" for w, f in sorted(self._lex.items()))
         self.labels_ = labels
         label_index = {lab: j for j, lab in enumerate(labels)}
         toks_all, starts_all, ends_all, yy = [], [], [], []
@@ -348,38 +356,48 @@ class CueTagger(BaseEstimator, TransformerMixin):
 
         self._build_vocab(toks_all)
         Xdoc = [self._design(toks) for toks in toks_all]
-        K = 2 * self.window + 1
-        nfeat = len(self.feature_index_)
-        coefs = np.zeros((len(labels), K * nfeat))
-        self.intercepts_ = np.zeros(len(labels))
-        self.thresholds_ = np.full(len(labels), float(self.threshold))
-        self.fit_report_ = {}
+        L = len(labels)
+        docs_j = [[i for i in range(len(texts)) if lab in annotated[i]] for lab in labels]
         for j, lab in enumerate(labels):
-            docs = [i for i in range(len(texts)) if lab in annotated[i]]
-            if not docs:
-                continue
-            yj = np.concatenate([yy[i][:, j] for i in docs])
-            if yj.min() == yj.max():
-                raise AnnotatorError(f"label {lab!r}: training data has only one class (no spans or all tokens)")
-            if self.tune_fraction and len(docs) >= 10:
-                fit_docs = [i for i in docs if not tune[i]]
-                tune_docs = [i for i in docs if tune[i]]
-                clf = self._fit_one([Xdoc[i] for i in fit_docs], [yy[i][:, j] for i in fit_docs])
-                probs = [clf.predict_proba(Xdoc[i])[:, 1] for i in tune_docs]
-                gold = [[(s, e) for (l_, s, e) in y[i] if l_ == lab] for i in tune_docs]
-                self.thresholds_[j], f1 = _tune_threshold(probs, gold, [starts_all[i] for i in tune_docs],
-                                                          [ends_all[i] for i in tune_docs])
-                self.fit_report_[lab] = {"tuned_threshold": float(self.thresholds_[j]), "tune_f1": f1,
-                                         "train_articles": len(docs)}
-            clf = self._fit_one([Xdoc[i] for i in docs], [yy[i][:, j] for i in docs])
-            coefs[j] = clf.coef_[0]
-            self.intercepts_[j] = clf.intercept_[0]
+            if docs_j[j]:
+                yj = np.concatenate([yy[i][:, j] for i in docs_j[j]])
+                if yj.min() == yj.max():
+                    raise AnnotatorError(f"label {lab!r}: training data has only one class (no spans, or every token)")
+        self.thresholds_ = np.full(L, float(self.threshold))
+        self.low_thresholds_ = self.thresholds_.copy()
+        self.fit_report_ = {}
+        if tune.any():
+            # fit on the rest, tune each label's hysteresis thresholds on the held-out articles
+            coefs, icpt = self._fit_pass1(Xdoc, yy, [[i for i in d if not tune[i]] for d in docs_j])
+            for j, lab in enumerate(labels):
+                td = [i for i in docs_j[j] if tune[i]]
+                if not td:
+                    continue
+                probs = [_sigmoid(np.asarray(Xdoc[i] @ coefs[j]) + icpt[j]) for i in td]
+                gold = [[(s, e) for (l_, s, e) in y[i] if l_ == lab] for i in td]
+                high, low, f1 = _tune_threshold(probs, gold, [starts_all[i] for i in td], [ends_all[i] for i in td])
+                self.thresholds_[j], self.low_thresholds_[j] = high, low
+                self.fit_report_[lab] = {"threshold": high, "low_threshold": low, "tune_f1": round(f1, 4),
+                                         "train_articles": len(docs_j[j])}
+        coefs, self.intercepts_ = self._fit_pass1(Xdoc, yy, docs_j)
         self._fold(coefs)
         del self.feature_index_
         return self
 
+    def _fit_pass1(self, Xdoc, yy, docs_j):
+        """One windowed linear classifier per label on its documents: (coefs, intercepts)."""
+        L = len(docs_j)
+        coefs = np.zeros((L, Xdoc[0].shape[1]))
+        icpt = np.full(L, -10.0)  # a label with no training documents never fires
+        for j, docs in enumerate(docs_j):
+            if docs:
+                clf = self._fit_one([Xdoc[i] for i in docs], [yy[i][:, j] for i in docs])
+                coefs[j], icpt[j] = clf.coef_[0], clf.intercept_[0]
+        return coefs, icpt
+
     def _fit_one(self, Xs, ys):
-        clf = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", max_iter=200)
+        clf = SGDClassifier(loss="log_loss", alpha=self.alpha, max_iter=self.epochs, tol=None, average=True,
+                            class_weight=self.class_weight, random_state=self.random_state)
         return clf.fit(sp.vstack(Xs, format="csr"), np.concatenate(ys))
 
     def _build_vocab(self, toks_all):
@@ -388,11 +406,12 @@ class CueTagger(BaseEstimator, TransformerMixin):
             for t in toks:
                 counts[t] = counts.get(t, 0) + 1
         words = sorted(t for t, c in counts.items() if c >= self.min_count)
-        self.vocab_ = {t: i for i, t in enumerate(words)}
+        self._vocab = {t: i for i, t in enumerate(words)}
+        self.vocabulary_ = "\n".join(words)
         feature_index: dict = {}
         rows, cols = [], []
         for i, t in enumerate(words):
-            for f in token_features(t, self.lexicon_):
+            for f in token_features(t, self._lex):
                 rows.append(i)
                 cols.append(feature_index.setdefault(f, len(feature_index)))
         pad, unk = len(words), len(words) + 1
@@ -403,7 +422,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
 
     def _design(self, toks):
         """Sparse token × (offset, feature) design matrix for one article."""
-        ids = np.array([self.vocab_.get(t, -1) for t in toks], dtype=np.int64)
+        ids = np.array([self._vocab.get(t, -1) for t in toks], dtype=np.int64)
         unknown = ids < 0
         n, nfeat, w = len(toks), len(self.feature_index_), self.window
         V = self._vocab_features
@@ -412,7 +431,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
             rows, cols = [], []
             for r, t in enumerate(toks):
                 if unknown[r]:
-                    for f in token_features(t, self.lexicon_):
+                    for f in token_features(t, self._lex):
                         c = self.feature_index_.get(f)
                         if c is not None:
                             rows.append(r)
@@ -420,10 +439,10 @@ class CueTagger(BaseEstimator, TransformerMixin):
             extra = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, nfeat))
         else:
             extra = None
-        F = V[np.where(unknown, len(self.vocab_) + 1, ids)]
+        F = V[np.where(unknown, len(self._vocab) + 1, ids)]
         if extra is not None:
             F = F + extra
-        pad = V[[len(self.vocab_)] * w] if w else None
+        pad = V[[len(self._vocab)] * w] if w else None
         padded = sp.vstack([pad, F, pad], format="csr") if w else F
         blocks = [padded[k:k + n] for k in range(2 * w + 1)]
         return sp.hstack(blocks, format="csr")
@@ -438,20 +457,47 @@ class CueTagger(BaseEstimator, TransformerMixin):
         names = [None] * nfeat
         for f, c in self.feature_index_.items():
             names[c] = f
-        keep = np.abs(W).max(axis=(0, 1)) > 1e-9
-        self.feature_weights_ = {names[c]: W[:, :, c].astype(np.float32) for c in np.flatnonzero(keep)}
-        del self._vocab_features
+        keep = np.abs(W).max(axis=(0, 1)) > 1e-3
+        kept = np.flatnonzero(keep)
+        self.feature_names_ = "\n".join(names[c] for c in kept)
+        self.feature_weights_ = np.ascontiguousarray(W[:, :, kept].transpose(2, 0, 1), dtype=np.float32)
+        self._fw = {names[c]: i for i, c in enumerate(kept)}
+        for cache in self._CACHES:
+            self.__dict__.pop(cache, None)
         self.model_version = f"cue-tagger-{_fingerprint(self.tables_)}"
 
     # -- prediction ---------------------------------------------------------------------------
+    _CACHES = ("_vocab", "_lex", "_fw", "_vocab_features", "_lookup_cache")
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        return {k: v for k, v in state.items() if k not in self._CACHES}
+
+    def _lookups(self) -> dict:
+        """Dictionaries rebuilt from the stored strings (not saved in model files)."""
+        cache = self.__dict__.get("_lookup_cache")
+        if cache is None:
+            words = self.vocabulary_.split("\n") if self.vocabulary_ else []
+            lex = {}
+            for line in self.lexicon_.split("\n"):
+                if line:
+                    w, _, f = line.partition("\t")
+                    lex[w] = f.split()
+            names = self.feature_names_.split("\n") if self.feature_names_ else []
+            cache = {"vocab": {t: i for i, t in enumerate(words)}, "lex": lex,
+                     "fw": {n: i for i, n in enumerate(names)}}
+            self.__dict__["_lookup_cache"] = cache
+        return cache
+
     def _unknown_row(self, tok, cache):
         row = cache.get(tok)
         if row is None:
             row = self.tables_[:, :, -1].copy()
-            for f in token_features(tok, self.lexicon_):
-                w = self.feature_weights_.get(f)
-                if w is not None:
-                    row += w
+            lookup = self._lookups()
+            for f in token_features(tok, lookup["lex"]):
+                i = lookup["fw"].get(f)
+                if i is not None:
+                    row += self.feature_weights_[i]
             cache[tok] = row
         return row
 
@@ -462,7 +508,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
         L, K = self.tables_.shape[:2]
         if n == 0:
             return np.zeros((0, L), np.float32)
-        vocab = self.vocab_
+        vocab = self._lookups()["vocab"]
         unk = len(vocab) + 1
         ids = np.fromiter((vocab.get(t, unk) for t in toks), dtype=np.int64, count=n)
         w = self.window
@@ -480,7 +526,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
                     i = r - (k - w)  # token r is at offset k of token i
                     if 0 <= i < n:
                         z[i] += row[:, k]
-        return 1.0 / (1.0 + np.exp(-z))
+        return _sigmoid(z)
 
     def predict_spans(self, X):
         """Spans per article: a list of span dicts for each text in ``X``."""
@@ -492,7 +538,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
             probs = self.token_scores(toks)
             spans = []
             for j, lab in enumerate(self.labels_):
-                for s, e, score in _decode(probs[:, j], self.thresholds_[j], starts, ends):
+                for s, e, score in _decode(probs[:, j], self.thresholds_[j], starts, ends, self.low_thresholds_[j]):
                     spans.append({"label": lab, "start": s, "end": e, "score": score})
             if rules is not None:
                 spans.extend(apply_rules(text, rules))
@@ -529,32 +575,64 @@ class CueTagger(BaseEstimator, TransformerMixin):
         return np.array([f"{lab}_per_1k_words" for lab in self.labels_] + [f"{lab}_mean_score" for lab in self.labels_])
 
 
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+
+def training_inputs(dataset, annotates: dict):
+    """(texts, spans, annotated) for :meth:`CueTagger.fit` from a Dataset.
+
+    ``annotates`` maps a corpus name to the labels it marks exhaustively; articles of
+    other corpora (e.g. Label Studio projects) are taken as annotated for every label.
+    """
+    arts = dataset.articles
+    by_article = {aid: [] for aid in arts["article_id"]}
+    for aid, lab, s, e in zip(dataset.spans["article_id"], dataset.spans["label"], dataset.spans["start"],
+                              dataset.spans["end"]):
+        by_article.setdefault(aid, []).append((lab, int(s), int(e)))
+    everything = set(load_taxonomy().label_ids)
+    annotated = [set(annotates.get(c, everything)) for c in arts["corpus"]]
+    return arts["text"].tolist(), [by_article[a] for a in arts["article_id"]], annotated
+
+
 def _fingerprint(arr) -> str:
     import hashlib
 
     return hashlib.sha1(np.ascontiguousarray(arr).tobytes()).hexdigest()[:10]
 
 
-def _decode(prob, threshold, starts, ends):
-    """Runs of tokens with probability ≥ threshold → (start, end, mean prob)."""
-    on = prob >= threshold
+def _decode(prob, threshold, starts, ends, low=None):
+    """Spans from token probabilities by hysteresis thresholding.
+
+    Runs of tokens with probability ≥ ``low`` that contain at least one token
+    ≥ ``threshold`` become spans ``(start, end, mean probability)``.
+    """
+    low = threshold if low is None else min(low, threshold)
+    on = prob >= low
     if not on.any():
         return []
     d = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
     run_starts = np.flatnonzero(d == 1)
     run_ends = np.flatnonzero(d == -1)
-    return [(int(starts[a]), int(ends[b - 1]), float(prob[a:b].mean())) for a, b in zip(run_starts, run_ends)]
+    out = []
+    for a, b in zip(run_starts, run_ends):
+        seg = prob[a:b]
+        if seg.max() >= threshold:
+            out.append((int(starts[a]), int(ends[b - 1]), float(seg.mean())))
+    return out
 
 
 def _tune_threshold(probs, gold, starts, ends):
+    """(high, low, F1): the hysteresis thresholds with the best partial-overlap span F1."""
     from .evaluation import span_prf
 
-    best = (0.5, -1.0)
-    for t in np.arange(0.1, 0.91, 0.05):
-        pred = [[(s, e) for s, e, _ in _decode(p, t, st, en)] for p, st, en in zip(probs, starts, ends)]
-        f1 = span_prf(gold, pred)["f1"]
-        if f1 > best[1]:
-            best = (float(round(t, 2)), float(f1))
+    best = (0.5, 0.5, -1.0)
+    for t in (0.02, 0.05, 0.08, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8):
+        for ratio in (1.0, 0.6, 0.35, 0.2):
+            pred = [[(s, e) for s, e, _ in _decode(p, t, st, en, t * ratio)] for p, st, en in zip(probs, starts, ends)]
+            f1 = span_prf(gold, pred)["f1"]
+            if f1 > best[2]:
+                best = (t, round(t * ratio, 4), float(f1))
     return best
 
 

@@ -137,16 +137,71 @@ def cross_validate_tagger(dataset, make_tagger, annotates: dict, n_splits=5, pro
     rows = []
     for corpus in sorted(set(corpora)):
         idx = [i for i, c in enumerate(corpora) if c == corpus]
-        for lab in annotates.get(corpus, ()):
-            gold = [[(s, e) for l_, s, e in y[i] if l_ == lab] for i in idx]
-            pred = [[(d["start"], d["end"]) for d in preds[i] if d["label"] == lab] for i in idx]
-            for metric, res in (("partial", span_prf(gold, pred)), ("exact", exact_prf(gold, pred))):
-                rows.append({"corpus": corpus, "label": lab, "metric": metric, **res})
-            if corpus == "szeged":
-                rows.append({"corpus": corpus, "label": lab, "metric": "sentence",
-                             **sentence_prf([texts[i] for i in idx], gold, pred)})
-        # union of source labels etc. are computed by the caller from `preds` if needed
+        labels = list(annotates.get(corpus, ()))
+        groups = [(lab, {lab}) for lab in labels]
+        if len(labels) > 1:
+            groups.append(("+".join(labels), set(labels)))
+        for name, labs in groups:
+            gold = [[(s, e) for l_, s, e in y[i] if l_ in labs] for i in idx]
+            pred = [[(d["start"], d["end"]) for d in preds[i] if d["label"] in labs] for i in idx]
+            for metric, res in (("span", span_prf(gold, pred)), ("exact", exact_prf(gold, pred)),
+                                ("sentence", sentence_prf([texts[i] for i in idx], gold, pred))):
+                rows.append({"corpus": corpus, "label": name, "metric": metric,
+                             **{k: res.get(k) for k in ("precision", "recall", "f1")}})
     out = pd.DataFrame(rows)
     out.attrs["predictions"] = preds
     out.attrs["gold"] = y
     return out
+
+
+def measure_rules(dataset, annotates: dict, rules=None) -> pd.DataFrame:
+    """Coverage and precision of each cue rule on a labelled dataset.
+
+    For each rule, on the articles whose corpus annotates the rule's label:
+    ``matches`` (spans found), ``precision`` (share of matches overlapping a gold
+    span of that label), ``coverage`` (share of gold spans a match overlaps) and
+    ``span_precision``/``span_recall`` with partial-overlap credit.
+    """
+    from .cues import load_rules
+
+    rules = load_rules() if rules is None else rules
+    arts = dataset.articles
+    gold_by = {}
+    for aid, lab, s, e in zip(dataset.spans["article_id"], dataset.spans["label"], dataset.spans["start"], dataset.spans["end"]):
+        gold_by.setdefault((aid, lab), []).append((int(s), int(e)))
+    rows = []
+    for rule in rules:
+        idx = [i for i, c in enumerate(arts["corpus"]) if rule.label in annotates.get(c, ())]
+        gold, pred = [], []
+        for i in idx:
+            aid, text = arts["article_id"].iat[i], arts["text"].iat[i]
+            gold.append(gold_by.get((aid, rule.label), []))
+            pred.append(list(rule.find(text)))
+        hits = sum(any(a < e and b > s for a, b in g) for g, p in zip(gold, pred) for s, e in p)
+        covered = sum(any(a < e and b > s for a, b in p) for g, p in zip(gold, pred) for s, e in g)
+        n_match = sum(map(len, pred))
+        n_gold = sum(map(len, gold))
+        prf = span_prf(gold, pred)
+        rows.append({
+            "rule": rule.name, "label": rule.label, "articles": len(idx), "matches": n_match,
+            "precision": hits / n_match if n_match else None,
+            "coverage": covered / n_gold if n_gold else None,
+            "span_precision": prf["precision"] if n_match else None, "span_recall": prf["recall"],
+        })
+    return pd.DataFrame(rows)
+
+
+def evaluate_cues(corpora=("ptc", "polnear", "szeged"), n_splits=5, data_dir=None, limit=None, progress=None,
+                  **tagger_params) -> pd.DataFrame:
+    """Cross-validated cue-tagger figures on the shared corpora (grouped by article).
+
+    ``span`` rows use SemEval-2020 Task 11 partial-overlap credit, ``exact`` rows exact
+    span match, ``sentence`` rows line-level detection (Szeged: one sentence per line).
+    """
+    from .corpora import corpus_mapping, load_corpora
+    from .cues import CueTagger
+
+    dataset = load_corpora(corpora, data_dir=data_dir, limit=limit)
+    mapping = corpus_mapping()
+    annotates = {c: mapping[c]["annotates"] for c in corpora}
+    return cross_validate_tagger(dataset, lambda: CueTagger(**tagger_params), annotates, n_splits, progress)

@@ -1,0 +1,34 @@
+"""Rebuild the shipped model files in models/ from ../shared/data (fixed seeds).
+
+    python scripts/build_models.py            # what `make model` runs
+
+Writes models/cue-tagger.skops (the span tagger used by `annotator tag` and for
+Label Studio pre-annotations).
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from annotator.corpora import corpus_mapping, load_corpora
+from annotator.cues import DEFAULT_TAGGER, CueTagger, training_inputs
+from annotator.model import save_skops
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, default=DEFAULT_TAGGER)
+    ap.add_argument("--data-dir", default=None)
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    dataset = load_corpora(data_dir=args.data_dir)
+    texts, spans, annotated = training_inputs(dataset, {c: m["annotates"] for c, m in corpus_mapping().items()})
+    tagger = CueTagger(random_state=0).fit(texts, spans, annotated=annotated)
+    save_skops(tagger, args.out)
+    print(f"wrote {args.out} ({args.out.stat().st_size / 2**20:.1f} MB, {tagger.model_version}) "
+          f"in {time.perf_counter() - t0:.0f} s; tuning: {tagger.fit_report_}")
+
+
+if __name__ == "__main__":
+    main()
