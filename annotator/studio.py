@@ -75,7 +75,7 @@ __all__ = [
     "StudioError", "StudioWarning", "LocalStudio", "Connection", "Studio",
     "resolve_connection", "connect", "push", "pull", "build_prediction", "compare_configs",
     "py_to_ls_offsets", "ls_to_py_offsets", "span_mismatches", "default_data_dir",
-    "ensure_template", "start_server", "wait_healthy", "stop_server", "free_port", "server_env",
+    "ensure_template", "TemplateServer", "start_server", "wait_healthy", "stop_server", "free_port", "server_env",
     "LS_VERSION", "existing_tasks", "export_tasks", "tasks_to_dataset", "rules_tagger", "write_csv",
 ]
 
@@ -312,33 +312,39 @@ def stop_server(pid: int, proc: subprocess.Popen | None = None, timeout: float =
     return not _alive(pid, proc)
 
 
-def ensure_template(cache_dir: str | os.PathLike, *, email: str, password: str, token: str,
-                    progress: bool = True) -> Path:
+def ensure_template(cache_dir: str | os.PathLike, *, progress: bool = True) -> tuple[Path, dict]:
     """A migrated Label Studio data dir made once with ``label-studio init`` (about 45 s).
 
-    Copy it (``shutil.copytree``) and start on the copy: about 5 s instead of 45.
-    The admin user, password and token are baked in: for tests and benchmarks only.
+    Returns ``(ls_dir, credentials)``: copy ``ls_dir`` (``shutil.copytree``) and
+    start on the copy, about 5 s instead of 45. The admin user, password and
+    legacy token (random, made with the template) are baked into every copy and
+    kept in ``cache_dir/credentials.json`` (mode 0600): for tests and benchmarks
+    on throwaway loopback servers.
     """
     cache_dir = Path(cache_dir)
     ls_dir = cache_dir / "ls"
-    if (cache_dir / "READY").exists():
-        return ls_dir
+    if (cache_dir / "READY").exists() and (cache_dir / CREDENTIALS_FILE).exists():
+        return ls_dir, _read_json(cache_dir / CREDENTIALS_FILE)
+    if cache_dir.exists():  # incomplete or from an older layout
+        shutil.rmtree(cache_dir, ignore_errors=True)
     cache_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=cache_dir.name + ".", dir=cache_dir.parent))
     try:
         if progress:
             print(f"annotator: making a Label Studio {LS_VERSION} template in {cache_dir} (once, about 45 s)",
                   file=sys.stderr, flush=True)
+        creds = {"email": ADMIN_EMAIL, "password": secrets.token_urlsafe(18), "api_key": secrets.token_hex(20)}
+        _write_private(tmp / CREDENTIALS_FILE, creds)
         env = server_env(tmp / "ls")
         (tmp / "ls").mkdir()
         r = subprocess.run(
-            [_label_studio_exe(), "init", "-q", "--username", email, "--password", password,
-             "--user-token", token, "--enable-legacy-api-token"],
+            [_label_studio_exe(), "init", "-q", "--username", creds["email"], "--password", creds["password"],
+             "--user-token", creds["api_key"], "--enable-legacy-api-token"],
             env=env, cwd=str(tmp / "ls"), stdin=subprocess.DEVNULL, capture_output=True, text=True,
         )
         if r.returncode != 0 or not (tmp / "ls" / "label_studio.sqlite3").exists():
             raise StudioError(f"label-studio init failed: {(r.stdout + r.stderr).strip().splitlines()[-1:]}")
-        (tmp / "READY").write_text(json.dumps({"email": email, "version": LS_VERSION}))
+        (tmp / "READY").write_text(json.dumps({"version": LS_VERSION, "made_at": _now()}))
         try:
             os.rename(tmp, cache_dir)
         except OSError:  # made concurrently by someone else
@@ -346,7 +352,55 @@ def ensure_template(cache_dir: str | os.PathLike, *, email: str, password: str, 
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return ls_dir
+    return ls_dir, _read_json(cache_dir / CREDENTIALS_FILE)
+
+
+class TemplateServer:
+    """A throwaway Label Studio on a free 127.0.0.1 port, started on a copy of :func:`ensure_template`.
+
+    For tests and benchmarks: ``with TemplateServer(cache_dir, work_dir) as srv:``
+    gives ``srv.url``, ``srv.credentials``; the server is stopped by PID on exit.
+    """
+
+    def __init__(self, cache_dir, work_dir, *, timeout: float = 180, progress: bool = False):
+        self.cache_dir, self.work_dir = Path(cache_dir), Path(work_dir)
+        self.timeout, self.progress = timeout, progress
+        self.proc = None
+        self.url = None
+        self.credentials = None
+        self.template = None
+
+    def start(self) -> "TemplateServer":
+        self.template, self.credentials = ensure_template(self.cache_dir)
+        ls_dir = self.work_dir / "ls"
+        shutil.copytree(self.template, ls_dir, symlinks=True)
+        env = server_env(ls_dir)
+        log = self.work_dir / LOG_FILE
+        for _ in range(3):
+            port = free_port()
+            self.proc = start_server(ls_dir, port, log, env)
+            self.url = f"http://127.0.0.1:{port}"
+            try:
+                wait_healthy(self.url, proc=self.proc, pid=self.proc.pid, port=port, log_path=log,
+                             timeout=self.timeout, progress=self.progress)
+                return self
+            except _PortTaken:
+                self.stop()
+            except BaseException:
+                self.stop()
+                raise
+        raise StudioError("could not start Label Studio on a free port")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_server(self.proc.pid, self.proc)
+            self.proc = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
 
 
 def _write_private(path: Path, payload: dict) -> None:

@@ -246,7 +246,7 @@ def test_pull_tables(pulled, annotated, articles):
     arts = ds.articles.set_index("article_id")
     assert arts.loc["emoji-1", "text"] == EMOJI_TEXT and arts.loc["emoji-1", "title"] == "Émigrés 🎉"
     docs = ds.documents.set_index(["article_id", "annotator"]).sort_index()
-    A, B = "admin@annotator.test", "second@annotator.test"
+    A, B = S.ADMIN_EMAIL, "second@annotator.test"
     assert len(docs) == 9
     assert "plain-1" not in set(ds.documents["article_id"])  # task without annotations: article only
     assert docs.loc[(s0, A), "framing_risk"] == HIGH and docs.loc[(s1, A), "framing_risk"] == ELEVATED
@@ -266,7 +266,7 @@ def test_pull_offsets_are_python_indices(pulled, annotated):
     for row in ds.spans.itertuples():
         assert texts[row.article_id][row.start:row.end] == row.text
     emoji = ds.spans[ds.spans["article_id"] == "emoji-1"].set_index(["annotator", "text"])
-    A, B = "admin@annotator.test", "second@annotator.test"
+    A, B = S.ADMIN_EMAIL, "second@annotator.test"
     assert emoji.loc[(A, "rumours 🎉 spread"), ["start", "end", "label"]].tolist() == [75, 91, UNVER]
     assert emoji.loc[(B, "“terrorists”"), "start"] == EMOJI_TEXT.index("“terrorists”")
     assert emoji.loc[(A, "Reuters"), "reliability"] == TAX.reliability_choices[0]
@@ -284,7 +284,7 @@ def test_pull_offsets_are_python_indices(pulled, annotated):
 def test_agreement_on_pulled_dataset(pulled, tmp_path):
     ds, out = pulled
     res = agreement(ds)
-    A, B = "admin@annotator.test", "second@annotator.test"
+    A, B = S.ADMIN_EMAIL, "second@annotator.test"
     sp = res["spans"].set_index("label")
     assert set(res["spans"]["annotator_a"]) == {A} and set(res["spans"]["annotator_b"]) == {B}
     assert (res["spans"]["articles"] == 3).all()  # both judged: seed 0, seed 1, emoji-1
