@@ -43,7 +43,7 @@ def corpus_mapping() -> dict:
     labels = [lab for m in mapping.values() for lab in m.get("annotates", [])]
     labels += list(mapping["ptc"]["techniques"].values()) + list(mapping["szeged"]["cue_types"].values())
     pn = mapping["polnear"]
-    labels += [pn["source"], pn["anonymous_source"], pn["unsourced_cue"]]
+    labels += [pn["source_label"], pn["anonymous_label"], pn["unsourced_cue_label"]]
     for label in labels:
         tax.check_label(label)
     return mapping
@@ -147,13 +147,13 @@ def load_polnear(data_dir: str | os.PathLike | None = None, limit: int | None = 
                 continue
             for s, e in frags:
                 surface = text[s:e]
-                label = cfg["anonymous_source"] if _anonymous(surface, heads) else cfg["source"]
+                label = cfg["anonymous_label"] if _anonymous(surface, heads) else cfg["source_label"]
                 spans.append((aid, annotator, label, s, e, surface))
         for ev in events:
             if "Attribution-no-source" in ev and ev.get("Cue") in tspans:
                 for s, e in tspans[ev["Cue"]][1]:
                     if report.search(text[s:e]):
-                        spans.append((aid, annotator, cfg["unsourced_cue"], s, e, text[s:e]))
+                        spans.append((aid, annotator, cfg["unsourced_cue_label"], s, e, text[s:e]))
     return Dataset(
         pd.DataFrame(arts, columns=["article_id", "text", "title", "date", "outlet", "corpus"]),
         pd.DataFrame(docs, columns=["article_id", "annotator"]),

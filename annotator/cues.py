@@ -52,7 +52,10 @@ RULES_MEASURED = LABEL_CONFIG_DIR / "rules_measured.json"
 # ---------------------------------------------------------------------------------------------
 # tokens
 
-_TOKEN = re.compile(r"\w+(?:['’.-]\w+)*|[^\w\s]", re.UNICODE)
+_TOKEN = re.compile(
+    r"(?:Mr|Mrs|Ms|Dr|St|Gov|Sen|Rep|Jr|Sr|Gen|Lt|Col|Sgt|Prof|Rev|Sens|Reps|Capt|Maj|Adm|Pres|No|Vol|Inc|Co|Corp|Ltd)\."
+    r"|\w+(?:['’.-]\w+)*|[^\w\s]", re.UNICODE)
+_SENTENCE_END = frozenset(".!?")
 
 
 def tokenize(text: str):
@@ -375,7 +378,8 @@ class CueTagger(BaseEstimator, TransformerMixin):
                     continue
                 probs = [_sigmoid(np.asarray(Xdoc[i] @ coefs[j]) + icpt[j]) for i in td]
                 gold = [[(s, e) for (l_, s, e) in y[i] if l_ == lab] for i in td]
-                high, low, f1 = _tune_threshold(probs, gold, [starts_all[i] for i in td], [ends_all[i] for i in td])
+                high, low, f1 = _tune_threshold(probs, gold, [starts_all[i] for i in td], [ends_all[i] for i in td],
+                                                [_segments(texts[i], toks_all[i], starts_all[i], ends_all[i]) for i in td])
                 self.thresholds_[j], self.low_thresholds_[j] = high, low
                 self.fit_report_[lab] = {"threshold": high, "low_threshold": low, "tune_f1": round(f1, 4),
                                          "train_articles": len(docs_j[j])}
@@ -536,9 +540,10 @@ class CueTagger(BaseEstimator, TransformerMixin):
         for text in X:
             toks, starts, ends = tokenize(text)
             probs = self.token_scores(toks)
+            seg = _segments(text, toks, starts, ends)
             spans = []
             for j, lab in enumerate(self.labels_):
-                for s, e, score in _decode(probs[:, j], self.thresholds_[j], starts, ends, self.low_thresholds_[j]):
+                for s, e, score in _decode(probs[:, j], self.thresholds_[j], starts, ends, self.low_thresholds_[j], seg):
                     spans.append({"label": lab, "start": s, "end": e, "score": score})
             if rules is not None:
                 spans.extend(apply_rules(text, rules))
@@ -601,35 +606,64 @@ def _fingerprint(arr) -> str:
     return hashlib.sha1(np.ascontiguousarray(arr).tobytes()).hexdigest()[:10]
 
 
-def _decode(prob, threshold, starts, ends, low=None):
+def _segments(text, toks, starts, ends):
+    """Token flags for decoding: (is punctuation, sentence end, first token after a line break)."""
+    n = len(toks)
+    punct = np.fromiter((len(t) == 1 and not t.isalnum() for t in toks), dtype=bool, count=n)
+    stop = np.fromiter((t in _SENTENCE_END for t in toks), dtype=bool, count=n)
+    newlines = np.array([m.start() for m in re.finditer("\n", text)], dtype=np.int64)
+    brk = np.zeros(n, dtype=bool)
+    if len(newlines) and n > 1:
+        brk[1:] = np.searchsorted(newlines, starts[1:]) > np.searchsorted(newlines, ends[:-1])
+    return punct, stop, brk
+
+
+def _decode(prob, threshold, starts, ends, low=None, seg=None):
     """Spans from token probabilities by hysteresis thresholding.
 
     Runs of tokens with probability ≥ ``low`` that contain at least one token
-    ≥ ``threshold`` become spans ``(start, end, mean probability)``.
+    ≥ ``threshold`` become spans ``(start, end, mean probability)``. With ``seg``
+    (from :func:`_segments`) runs stop at sentence ends and line breaks, and
+    punctuation at either end of a span is trimmed.
     """
     low = threshold if low is None else min(low, threshold)
     on = prob >= low
+    if seg is not None:
+        punct, stop, brk = seg
+        on &= ~stop
     if not on.any():
         return []
-    d = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
-    run_starts = np.flatnonzero(d == 1)
-    run_ends = np.flatnonzero(d == -1)
+    prev_off = np.concatenate([[True], ~on[:-1]])
+    next_off = np.concatenate([~on[1:], [True]])
+    if seg is not None:
+        prev_off |= brk
+        next_off |= np.concatenate([brk[1:], [True]])
+    run_starts = np.flatnonzero(on & prev_off)
+    run_ends = np.flatnonzero(on & next_off) + 1
     out = []
     for a, b in zip(run_starts, run_ends):
-        seg = prob[a:b]
-        if seg.max() >= threshold:
-            out.append((int(starts[a]), int(ends[b - 1]), float(seg.mean())))
+        if seg is not None:
+            while a < b and punct[a]:
+                a += 1
+            while b > a and punct[b - 1]:
+                b -= 1
+            if a == b:
+                continue
+        part = prob[a:b]
+        if part.max() >= threshold:
+            out.append((int(starts[a]), int(ends[b - 1]), float(part.mean())))
     return out
 
 
-def _tune_threshold(probs, gold, starts, ends):
+def _tune_threshold(probs, gold, starts, ends, segs):
     """(high, low, F1): the hysteresis thresholds with the best partial-overlap span F1."""
     from .evaluation import span_prf
 
     best = (0.5, 0.5, -1.0)
     for t in (0.02, 0.05, 0.08, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8):
         for ratio in (1.0, 0.6, 0.35, 0.2):
-            pred = [[(s, e) for s, e, _ in _decode(p, t, st, en, t * ratio)] for p, st, en in zip(probs, starts, ends)]
+            pred = [[(s, e) for s, e, _ in _decode(p, t, st, en, t * ratio, sg)]
+                    for p, st, en, sg in zip(probs, starts, ends, segs)]
             f1 = span_prf(gold, pred)["f1"]
             if f1 > best[2]:
                 best = (t, round(t * ratio, 4), float(f1))
@@ -674,5 +708,7 @@ def tag_articles(articles: pd.DataFrame, tagger=None) -> pd.DataFrame:
     spans = pd.Series([[]] * len(articles), index=articles.index, dtype=object)
     if ok.any():
         spans[ok] = pd.Series(tag_texts(articles.loc[ok, "text"].tolist(), tagger), index=articles.index[ok])
-    err = articles["error"] if "error" in articles else pd.Series([None] * len(articles), index=articles.index)
-    return pd.DataFrame({"id": articles["id"].astype(str), "spans": spans, "error": err.where(~ok, None)})
+    errors = [None if good else e for good, e in zip(ok, articles["error"] if "error" in articles else ok)]
+    return pd.DataFrame({"id": pd.Series(articles["id"].astype(str).tolist(), dtype=object),
+                         "spans": pd.Series(spans.tolist(), dtype=object),
+                         "error": pd.Series(errors, dtype=object)}).set_axis(articles.index)

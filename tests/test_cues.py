@@ -1,0 +1,173 @@
+"""Cue rules and the learned span tagger, on real corpora and the seeds."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from sklearn.base import clone
+
+from annotator.cli import main
+from annotator.corpora import corpus_mapping, load_corpora
+from annotator.cues import (CueTagger, apply_rules, load_rules, load_tagger, merge_spans, tag_articles, tag_texts,
+                            tokenize, training_inputs)
+from annotator.errors import AnnotatorError
+from annotator.model import save_skops
+from annotator.taxonomy import load_taxonomy
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+LABELS = load_taxonomy().label_ids
+ANON, NAMED, UNVERIFIED, LOADED = LABELS  # config order, checked in test_taxonomy
+
+
+@pytest.fixture(scope="module")
+def small_tagger():
+    ds = load_corpora(limit=40)
+    texts, spans, annotated = training_inputs(ds, {c: m["annotates"] for c, m in corpus_mapping().items()})
+    return CueTagger(random_state=0).fit(texts, spans, annotated=annotated), texts
+
+
+def _hits(spans, label, phrase, text):
+    start = text.index(phrase)
+    end = start + len(phrase)
+    return [s for s in spans if s["label"] == label and s["start"] < end and s["end"] > start]
+
+
+def test_every_rule_loads_with_a_taxonomy_label():
+    rules = load_rules()
+    assert len({r.name for r in rules}) == len(rules) >= 10
+    assert {r.label for r in rules} == set(LABELS)
+
+
+def test_duplicate_rule_name_is_refused(tmp_path):
+    path = tmp_path / "cues.toml"
+    path.write_text('[[rule]]\nname="a"\nlabel="loaded_term"\npattern="x"\n[[rule]]\nname="a"\nlabel="loaded_term"\npattern="y"\n')
+    with pytest.raises(AnnotatorError, match="defined twice"):
+        load_rules(path)
+
+
+def test_rule_with_unknown_label_is_refused(tmp_path):
+    path = tmp_path / "cues.toml"
+    path.write_text('[[rule]]\nname="a"\nlabel="nonsense"\npattern="x"\n')
+    with pytest.raises(AnnotatorError, match="unknown label"):
+        load_rules(path)
+
+
+def test_rules_on_seed_000():
+    text = (SEEDS / "000_10cd50cdaed94430.txt").read_text(encoding="utf-8")
+    spans = apply_rules(text)
+    assert _hits(spans, ANON, "sources told Republic Media Network", text)
+    assert _hits(spans, ANON, "the source said", text)
+    assert _hits(spans, LOADED, "fake news cartel", text)
+    assert _hits(spans, LOADED, "terrorists", text)
+    assert _hits(spans, UNVERIFIED, "Rumours that are doing rounds", text)
+
+
+def test_offsets_on_non_ascii_and_emoji(small_tagger):
+    tagger, _ = small_tagger
+    text = "Café 👍🏽 «Sources told» the 🇦🇫 crowd that the notorious terrorists were reportedly pummelled — “fake news”."
+    for spans in (tag_texts([text], tagger)[0], tag_texts([text], False)[0]):
+        assert spans, "expected some spans"
+        for s in spans:
+            assert text[s["start"]:s["end"]] == s["text"]
+            assert s["label"] in LABELS and 0.0 <= s["score"] <= 1.0
+    rules_only = tag_texts([text], False)[0]
+    assert any(s["text"] == "reportedly" for s in rules_only)
+    assert any("terrorists" in s["text"] for s in rules_only)
+
+
+def test_tokenize_offsets():
+    text = "naïve 👍 U.S. war-ravaged “quote”"
+    toks, starts, ends = tokenize(text)
+    assert [text[s:e] for s, e in zip(starts, ends)] == toks
+    assert "naïve" in toks and "U.S" in toks and "war-ravaged" in toks and "“" in toks
+
+
+def test_merge_spans_unions_same_label_only():
+    text = "abcdefghij"
+    spans = [{"label": "x", "start": 0, "end": 4, "score": 0.2}, {"label": "x", "start": 3, "end": 6, "score": 0.9},
+             {"label": "y", "start": 2, "end": 3, "score": 0.5}]
+    out = merge_spans(spans, text)
+    assert out == [{"label": "x", "start": 0, "end": 6, "text": "abcdef", "score": 0.9},
+                   {"label": "y", "start": 2, "end": 3, "text": "c", "score": 0.5}]
+
+
+def test_tagger_is_an_estimator(small_tagger):
+    tagger, texts = small_tagger
+    params = tagger.get_params()
+    twin = clone(tagger)
+    assert twin.get_params() == params and not hasattr(twin, "tables_")
+    feats = tagger.transform(texts[:3])
+    assert feats.shape == (3, 2 * len(LABELS)) and np.isfinite(feats).all()
+    assert len(tagger.get_feature_names_out()) == feats.shape[1]
+
+
+def test_tagger_learns_something(small_tagger):
+    tagger, texts = small_tagger
+    ds = load_corpora(limit=40)
+    words = ds.spans[(ds.spans["label"] == UNVERIFIED) & ~ds.spans["text"].str.contains(" ")]["text"]
+    cue = words.value_counts().index[0]  # the commonest one-word doxastic cue in the training part
+    probs = tagger.token_scores(["It", "is", cue, "that", "the", "table", "is", "red"])
+    assert probs.shape == (8, len(LABELS))
+    j = LABELS.index(UNVERIFIED)
+    assert probs[2, j] > 5 * probs[5, j]
+
+
+def test_unknown_tokens_score_without_error(small_tagger):
+    tagger, _ = small_tagger
+    spans = tagger.predict_spans(["Zzyzx-qwv ǂXam said 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 thing.", ""])
+    assert spans[1] == []
+
+
+def test_skops_round_trip_and_refusals(small_tagger, tmp_path):
+    tagger, texts = small_tagger
+    path = save_skops(tagger, tmp_path / "t.skops")
+    again = load_tagger(path)
+    assert again.predict_spans(texts[:20]) == tagger.predict_spans(texts[:20])
+    pickled = tmp_path / "t.pkl"
+    import pickle
+    pickled.write_bytes(pickle.dumps({"a": 1}))
+    with pytest.raises(AnnotatorError, match="pickle"):
+        load_tagger(pickled)
+    with pytest.raises(AnnotatorError, match="not found"):
+        load_tagger(tmp_path / "missing.skops")
+
+
+def test_fit_refuses_empty_and_single_class():
+    with pytest.raises(AnnotatorError, match="empty"):
+        CueTagger().fit([], [])
+    with pytest.raises(AnnotatorError, match="only one class"):
+        CueTagger(labels=[LOADED], tune_fraction=0).fit(["no cues here at all"], [[]])
+
+
+def test_tag_articles_keeps_error_rows():
+    import pandas as pd
+    frame = pd.DataFrame({"id": ["a", "b"], "text": ["Sources said it was reportedly over.", None],
+                          "error": [None, "b.txt: empty file"]})
+    out = tag_articles(frame, False)
+    assert list(out["id"]) == ["a", "b"]
+    assert out["error"].iloc[1] == "b.txt: empty file" and out["spans"].iloc[1] == []
+    assert out["error"].iloc[0] is None and out["spans"].iloc[0]
+
+
+@pytest.mark.skipif(not (ROOT / "models" / "cue-tagger.skops").exists(), reason="shipped model not built")
+def test_cli_tag_seeds_acceptance(tmp_path):
+    out = tmp_path / "spans.jsonl"
+    result = CliRunner().invoke(main, ["tag", str(SEEDS), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    assert len(rows) == 5 and all(r["error"] is None for r in rows.values())
+    t0 = (SEEDS / "000_10cd50cdaed94430.txt").read_text(encoding="utf-8").split(" ", 3)[3]
+    s0 = rows["000_10cd50cdaed94430"]["spans"]
+    for s in s0:
+        assert t0[s["start"]:s["end"]] == s["text"]
+    assert _hits(s0, ANON, "sources told Republic Media Network", t0)
+    assert _hits(s0, ANON, "the source said", t0)
+    assert _hits(s0, LOADED, "terrorists", t0)
+    assert _hits(s0, LOADED, "fake news cartel", t0)
+    t2 = (SEEDS / "002_eb1553226c65909d.txt").read_text(encoding="utf-8").split(" ", 3)[3]
+    s2 = rows["002_eb1553226c65909d"]["spans"]
+    assert _hits(s2, NAMED, "NRF spokesperson Ali Nazary", t2)
+    assert _hits(s2, NAMED, "Zabihullah", t2)
+    assert _hits(s2, UNVERIFIED, "The Twitter account from which the information was transmitted, however, was unverified", t2)
