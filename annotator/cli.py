@@ -230,3 +230,50 @@ def agreement_command(dataset, json_out):
     click.echo(format_agreement(result))
     if json_out:
         write_agreement_json(result, json_out)
+
+
+@main.command("rules")
+@click.option("--write/--no-write", default=True, show_default=True,
+              help="Store the measured precision in label_config/rules_measured.json (used as each rule's span score).")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Folder with the shared corpora.")
+def rules_command(write, data_dir):
+    """Measure coverage and precision of every cue rule on the shared corpora."""
+    from .corpora import corpus_mapping, load_corpora
+    from .cues import RULES_MEASURED
+    from .evaluation import measure_rules
+
+    mapping = corpus_mapping()
+    table = measure_rules(load_corpora(data_dir=data_dir), {c: m["annotates"] for c, m in mapping.items()})
+    click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    if write:
+        from .io import write_text_atomic
+
+        import json
+
+        records = json.loads(table.to_json(orient="records"))
+        write_text_atomic(RULES_MEASURED, json.dumps({"measured_on": "shared corpora (annotator rules)",
+                                                      "rules": records}, indent=1) + "\n")
+        click.echo(f"annotator: wrote {RULES_MEASURED}", err=True)
+
+
+@main.command("evaluate")
+@click.option("--corpus", "corpora", multiple=True, type=click.Choice(["ptc", "polnear", "szeged"]),
+              help="Corpora to evaluate on (default: all three).")
+@click.option("--folds", default=5, show_default=True, help="Cross-validation folds (grouped by article).")
+@click.option("--limit", type=int, default=None, help="At most this many articles per corpus.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None, help="Also write the table as JSON.")
+def evaluate_command(corpora, folds, limit, json_out):
+    """Cross-validated span precision / recall / F1 of the cue tagger on the shared corpora."""
+    import time
+
+    from .evaluation import evaluate_cues
+
+    t0 = time.perf_counter()
+    table = evaluate_cues(corpora or ("ptc", "polnear", "szeged"), n_splits=folds, limit=limit,
+                          progress=lambda msg: click.echo(msg, err=True))
+    click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    click.echo(f"annotator: {folds}-fold cross-validation in {time.perf_counter() - t0:.0f} s", err=True)
+    if json_out:
+        from .io import write_text_atomic
+
+        write_text_atomic(json_out, table.to_json(orient="records", indent=1))
