@@ -500,8 +500,9 @@ class LocalStudio:
         if progress and first:
             print("annotator: first start of Label Studio: migrating its database (about a minute)",
                   file=sys.stderr, flush=True)
+        previous = re.search(r":(\d+)$", str(creds.get("url") or ""))
         for attempt in range(3):
-            p = port or free_port()
+            p = port or (int(previous.group(1)) if previous and attempt == 0 else free_port())
             if _port_busy(p):
                 if port:
                     raise StudioError(f"port {p} on 127.0.0.1 is in use: choose another --port or omit it")

@@ -319,6 +319,7 @@ def test_agreement_on_pulled_dataset(pulled, tmp_path):
     assert js["framing_risk_alpha"]["alpha"] == pytest.approx(7 / 9)
 
 
+@pytest.mark.filterwarnings("ignore::annotator.studio.StudioWarning")
 def test_repull_replaces_dataset(pulled, client, annotated):
     ds, out = pulled
     (out / "stray.txt").write_text("left over")
@@ -438,6 +439,7 @@ def test_server_errors_are_retried_then_reported(mode, pattern):
         srv.server_close()
 
 
+@pytest.mark.filterwarnings("ignore::annotator.studio.StudioWarning")
 def test_personal_access_token_and_legacy_disabled(studio_server, client, tmp_path):
     pat = client.sdk.tokens.create().token
     assert pat.count(".") == 2  # a JWT refresh token
