@@ -52,21 +52,25 @@ RULES_MEASURED = LABEL_CONFIG_DIR / "rules_measured.json"
 # ---------------------------------------------------------------------------------------------
 # tokens
 
-_TOKEN = re.compile(
-    r"(?:Mr|Mrs|Ms|Dr|St|Gov|Sen|Rep|Jr|Sr|Gen|Lt|Col|Sgt|Prof|Rev|Sens|Reps|Capt|Maj|Adm|Pres|No|Vol|Inc|Co|Corp|Ltd)\."
-    r"|\w+(?:['’.-]\w+)*|[^\w\s]", re.UNICODE)
+_TOKEN = re.compile(r"\w+(?:['’.-]\w+)*|[^\w\s]", re.UNICODE)
 _SENTENCE_END = frozenset(".!?")
+#: Abbreviations whose following "." does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    "Mr Mrs Ms Dr St Gov Sen Sens Rep Reps Jr Sr Gen Lt Col Sgt Prof Rev Capt Maj Adm Pres No Vol Inc Co Corp Ltd".split())
 
 
 def tokenize(text: str):
     """Word and punctuation tokens of ``text``: (tokens, starts, ends)."""
-    toks, starts, ends = [], [], []
-    for m in _TOKEN.finditer(text):
-        toks.append(m.group())
-        s, e = m.span()
-        starts.append(s)
-        ends.append(e)
-    return toks, np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+    toks = _TOKEN.findall(text)
+    starts = np.empty(len(toks), dtype=np.int64)
+    find = text.find
+    pos = 0
+    for i, t in enumerate(toks):
+        pos = find(t, pos)
+        starts[i] = pos
+        pos += len(t)
+    ends = starts + np.fromiter(map(len, toks), dtype=np.int64, count=len(toks))
+    return toks, starts, ends
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,16 +79,43 @@ def tokenize(text: str):
 
 @dataclass(frozen=True)
 class Rule:
-    """One named cue rule (see ``label_config/cues.toml``)."""
+    """One named cue rule (see ``label_config/cues.toml``).
+
+    A pattern rule runs its regular expression (only on texts containing one of its
+    ``triggers``, when it has any); a lexicon rule matches lexicon entries token by
+    token (whole words, any case).
+    """
 
     name: str
     label: str
-    regex: re.Pattern
+    regex: re.Pattern | None = None
+    lexicon: dict | None = None  # first lower-case token -> tuple of entries (token tuples)
+    triggers: tuple = ()
     description: str = ""
     source: str = ""
 
-    def find(self, text: str):
-        """(start, end) of every match; the ``span`` group when the pattern has one."""
+    def find(self, text: str, tokens=None, lowered=None):
+        """(start, end) of every match; the ``span`` group when the pattern has one.
+
+        ``tokens`` is :func:`tokenize`'s output and ``lowered`` ``text.lower()``, when
+        the caller has them already.
+        """
+        if self.lexicon is not None:
+            toks, starts, ends = tokens if tokens is not None else tokenize(text)
+            first = self.lexicon
+            low = [t.lower() for t in toks]
+            for i, t in enumerate(low):
+                entries = first.get(t)
+                if entries:
+                    for entry in entries:  # longest first
+                        if tuple(low[i:i + len(entry)]) == entry:
+                            yield int(starts[i]), int(ends[i + len(entry) - 1])
+                            break
+            return
+        if self.triggers:
+            lowered = text.lower() if lowered is None else lowered
+            if not any(t in lowered for t in self.triggers):
+                return
         grouped = "span" in self.regex.groupindex
         for m in self.regex.finditer(text):
             s, e = m.span("span") if grouped else m.span()
@@ -92,10 +123,14 @@ class Rule:
                 yield s, e
 
 
-def _lexicon_pattern(path: Path) -> str:
-    words = [w.strip().lower() for w in path.read_text(encoding="utf-8").splitlines()]
-    words = sorted({w for w in words if w and not w.startswith("#")}, key=len, reverse=True)
-    return r"(?i)(?<!\w)(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words) + r")(?!\w)"
+def _read_lexicon(path: Path) -> dict:
+    index: dict = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            entry = tuple(t.lower() for t in _TOKEN.findall(line))
+            index.setdefault(entry[0], []).append(entry)
+    return {k: tuple(sorted(set(v), key=len, reverse=True)) for k, v in index.items()}
 
 
 @lru_cache(maxsize=4)
@@ -112,16 +147,20 @@ def _load_rules_cached(path: str, mtime: float) -> tuple:
             raise AnnotatorError(f"{path}: rule {name!r} defined twice")
         seen.add(name)
         tax.check_label(r.get("label", ""))
+        common = dict(name=name, label=r["label"], description=r.get("description", ""))
         if "lexicon" in r:
-            source = str(LABEL_CONFIG_DIR / r["lexicon"])
-            pattern = _lexicon_pattern(Path(source))
-        else:
-            source, pattern = "pattern", r.get("pattern", "")
+            source = LABEL_CONFIG_DIR / r["lexicon"]
+            try:
+                rules.append(Rule(lexicon=_read_lexicon(source), source=str(source), **common))
+            except OSError as exc:
+                raise AnnotatorError(f"{path}: rule {name!r}: cannot read lexicon {source}: {exc.strerror}") from None
+            continue
         try:
-            regex = re.compile(pattern)
+            regex = re.compile(r.get("pattern", ""))
         except re.error as exc:
             raise AnnotatorError(f"{path}: rule {name!r}: bad pattern: {exc}") from None
-        rules.append(Rule(name, r["label"], regex, r.get("description", ""), source))
+        triggers = tuple(t.lower() for t in r.get("triggers", ()))
+        rules.append(Rule(regex=regex, triggers=triggers, source="pattern", **common))
     return tuple(rules)
 
 
@@ -140,14 +179,15 @@ def rule_precision() -> dict:
     return {r["rule"]: r["precision"] for r in data.get("rules", []) if r.get("precision") is not None}
 
 
-def apply_rules(text: str, rules=None) -> list:
+def apply_rules(text: str, rules=None, tokens=None) -> list:
     """Spans found by the rules in ``text`` (each with its ``rule`` name)."""
     rules = load_rules() if rules is None else rules
     prec = rule_precision()
+    lowered = text.lower()
     out = []
     for rule in rules:
         score = float(prec.get(rule.name, 0.5))
-        for s, e in rule.find(text):
+        for s, e in rule.find(text, tokens, lowered):
             out.append({"label": rule.label, "start": s, "end": e, "text": text[s:e], "score": score, "rule": rule.name})
     return out
 
@@ -546,7 +586,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
                 for s, e, score in _decode(probs[:, j], self.thresholds_[j], starts, ends, self.low_thresholds_[j], seg):
                     spans.append({"label": lab, "start": s, "end": e, "score": score})
             if rules is not None:
-                spans.extend(apply_rules(text, rules))
+                spans.extend(apply_rules(text, rules, (toks, starts, ends)))
             out.append(merge_spans(spans, text))
         return out
 
@@ -611,6 +651,8 @@ def _segments(text, toks, starts, ends):
     n = len(toks)
     punct = np.fromiter((len(t) == 1 and not t.isalnum() for t in toks), dtype=bool, count=n)
     stop = np.fromiter((t in _SENTENCE_END for t in toks), dtype=bool, count=n)
+    if n > 1:
+        stop[1:] &= np.fromiter((t not in _ABBREVIATIONS for t in toks[:-1]), dtype=bool, count=n - 1)
     newlines = np.array([m.start() for m in re.finditer("\n", text)], dtype=np.int64)
     brk = np.zeros(n, dtype=bool)
     if len(newlines) and n > 1:
