@@ -85,7 +85,6 @@ import math
 import os
 import re
 import stat
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -94,6 +93,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import AnnotatorError
+from .io import atomic_output
 
 __all__ = [
     "ARTICLE_COLUMNS",
@@ -425,24 +425,8 @@ def write_articles_jsonl(articles: pd.DataFrame | Iterable[pd.DataFrame], output
         if stream is None:
             raise ValueError("give output or stream")
         return _write_jsonl(frames, stream)
-    output = Path(output)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            counts = _write_jsonl(frames, f)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0o022)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, output)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return counts
+    with atomic_output(output, "wb") as f:
+        return _write_jsonl(frames, f)
 
 
 # --- internals ----------------------------------------------------------------------------------

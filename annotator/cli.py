@@ -277,3 +277,43 @@ def evaluate_command(corpora, folds, limit, json_out):
         from .io import write_text_atomic
 
         write_text_atomic(json_out, table.to_json(orient="records", indent=1))
+
+
+@main.command("demo")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/demo", show_default=True,
+              help="Folder for the demo outputs.")
+@click.option("--studio/--no-studio", default=True, show_default=True,
+              help="Start the local Label Studio and push the seeds with pre-annotations.")
+def demo_command(out_dir, studio):
+    """The main job on the embedded defaults: tag the seed articles, push them to a local Label Studio."""
+    from pathlib import Path
+
+    from .articles import read_articles, write_articles_jsonl
+    from .cues import load_tagger, tag_articles
+
+    seeds = Path(__file__).resolve().parent.parent / "seeds"
+    out = Path(out_dir)
+    articles = read_articles(seeds)
+    tagger = load_tagger()
+    tagged = tag_articles(articles, tagger)
+    write_articles_jsonl(tagged, out / "spans.jsonl")
+    click.echo(f"tagged {len(tagged)} seed articles with {tagger.model_version}: {out / 'spans.jsonl'}")
+    for row in tagged.itertuples():
+        counts = {}
+        for s in row.spans:
+            counts[s["label"]] = counts.get(s["label"], 0) + 1
+        click.echo(f"  {row.id}: " + ", ".join(f"{n} {label}" for label, n in sorted(counts.items())))
+    if not studio:
+        return
+    from .studio import LocalStudio, connect, push
+
+    local = LocalStudio()
+    st = local.up()
+    click.echo(f"Label Studio is up at {st['url']}; login and API token in {st['credentials']}")
+    conn = connect(data_dir=local.data_dir)
+    summary = push(articles, "annotator demo", tagger=tagger, studio=conn)
+    counts = summary["status"].value_counts().to_dict()
+    pid = summary["project_id"].iloc[0] if "project_id" in summary else None
+    click.echo(f"pushed the seeds to project 'annotator demo' ({counts}); open "
+               + (f"{st['url']}/projects/{pid}" if pid is not None else st["url"]))
+    click.echo("stop the server with: annotator studio down")

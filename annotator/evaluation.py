@@ -7,7 +7,6 @@ cover (recall). Overlapping spans of one label are merged first.
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from sklearn.metrics import precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold
@@ -28,7 +27,6 @@ def _merge(spans):
 def _overlap(a, b):
     """Sum over spans in a of the characters they share with the (merged) spans in b."""
     total = []
-    j = 0
     for s, e in a:
         ov = 0
         for s2, e2 in b:
