@@ -749,9 +749,15 @@ def _reason(exc) -> str:
 
 def _detail(body) -> str:
     if isinstance(body, dict):
-        for k in ("detail", "message", "error", "validation_errors"):
-            if body.get(k):
-                return " ".join(str(body[k]).split())[:300]
+        parts = [str(body[k]) for k in ("detail", "message", "error") if body.get(k)][:1]
+        errs = body.get("validation_errors")
+        if isinstance(errs, dict):
+            parts.append("; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
+                                   for k, v in errs.items()))
+        elif errs:
+            parts.append(str(errs))
+        if parts:
+            return " ".join(": ".join(parts).split())[:300]
         return " ".join(json.dumps(body)[:300].split())
     if isinstance(body, str):
         txt = re.sub(r"<[^>]+>", " ", body)

@@ -386,6 +386,20 @@ def test_bad_token(studio_server, tmp_path, monkeypatch):
     assert "not-the-token-either" not in r.output
 
 
+def test_expired_personal_access_token(studio_server):
+    import jwt
+
+    expired = jwt.encode({"token_type": "refresh", "exp": int(time.time()) - 60, "user_id": 1}, "k" * 32,
+                         algorithm="HS256")
+    with pytest.raises(S.StudioError, match="personal access token .* has expired"):
+        S.connect(studio_server.url, expired)
+
+
+def test_server_side_validation_is_reported(client, articles):
+    with pytest.raises(S.StudioError, match="rejected create project .*title: Ensure this field has at least 3"):
+        S.push(articles.head(1), "ab", studio=client, progress=False)
+
+
 def test_unknown_project(client, tmp_path):
     with pytest.raises(S.StudioError, match=r"no project titled 'no such project'.*issue-3 round trip"):
         S.pull("no such project", tmp_path / "ds", studio=client)
@@ -440,6 +454,7 @@ def test_server_errors_are_retried_then_reported(mode, pattern):
 
 
 @pytest.mark.filterwarnings("ignore::annotator.studio.StudioWarning")
+@pytest.mark.filterwarnings("ignore:The `parse_obj` method is deprecated")  # inside the SDK's token refresh
 def test_personal_access_token_and_legacy_disabled(studio_server, client, tmp_path):
     pat = client.sdk.tokens.create().token
     assert pat.count(".") == 2  # a JWT refresh token
