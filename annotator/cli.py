@@ -317,3 +317,55 @@ def demo_command(out_dir, studio):
     click.echo(f"pushed the seeds to project 'annotator demo' ({counts}); open "
                + (f"{st['url']}/projects/{pid}" if pid is not None else st["url"]))
     click.echo("stop the server with: annotator studio down")
+
+
+# --- batch scoring (annotator.scoring) -------------------------------------------------------------
+
+
+@main.command("score")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", type=click.Path(), required=True,
+              help="Output file (replaced when complete); with --engine dask a folder of parts.")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False), default=None,
+              help="Framing model (.skops). Default: the shipped models/framing.skops.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default=None,
+              help="Output format. Default: from the output extension.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: all cores; 1 = in-process). Dask: LocalCluster workers.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run from OUT.partial (same inputs and model).")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default=None,
+              help="local (process pool, default) or dask (one task per input partition).")
+@click.option("--scheduler", default=None, help="Dask scheduler address (tcp://host:8786); implies --engine dask.")
+@click.option("--chunksize", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Rows per chunk (unit of work, memory and resume).")
+@click.option("--text-column", default="text", show_default=True, help="Text column in CSV/JSONL/Parquet inputs.")
+@click.option("--id-column", default="id", show_default=True, help="Id column in tables (else a content hash).")
+@click.option("--max-mb", type=click.FloatRange(min=0, min_open=True), default=20, show_default=True,
+              help="Largest article accepted, in MB (larger ones become error rows).")
+def score_command(inputs, output, model_path, fmt, jobs, resume, engine, scheduler, chunksize, text_column,
+                  id_column, max_mb):
+    """Score articles: framing risk (0-100), band, cue spans and counts per label.
+
+    INPUT is anything 'annotator articles' reads (.txt, folders, .csv, .jsonl,
+    .parquet), a glob pattern or a folder of tables. Writes one record per
+    input row, in input order: id, source, risk, band, spans, n_<label>...,
+    error. Bad rows are written with "error" set and never stop the run.
+
+    Exit status: 0 when every row was scored; 1 when some rows have "error"
+    set (all rows are still written); 2 on usage or fatal errors; 130 when
+    interrupted (run the same command with --resume to continue).
+    """
+    from .scoring import score_files
+
+    if scheduler and engine == "local":
+        raise click.UsageError("--scheduler needs --engine dask")
+    try:
+        summary = score_files(list(inputs), output, model=model_path, format=fmt, jobs=jobs, resume=resume,
+                              engine=engine, scheduler=scheduler, chunksize=chunksize, text_column=text_column,
+                              id_column=id_column, max_bytes=int(max_mb * 2**20))
+    except KeyboardInterrupt:
+        click.echo(f"\nannotator: interrupted; finished chunks are kept in {output}.partial: "
+                   f"run the same command with --resume to continue", err=True)
+        sys.exit(130)
+    click.echo(summary.line(), err=True)
+    sys.exit(summary.exit_code)
