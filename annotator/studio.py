@@ -174,8 +174,8 @@ def server_env(ls_data_dir: str | os.PathLike, *, email: str | None = None, pass
                token: str | None = None) -> dict:
     """Environment for any ``label-studio`` command: data in ``ls_data_dir``, sqlite, no phone-home.
 
-    With ``email``/``password``/``token`` (first start only) the admin user is
-    created with that legacy token and legacy tokens are enabled.
+    With ``email``/``password``/``token`` the admin user is created with that
+    legacy token, and legacy tokens enabled, unless the database has them already.
     """
     ls_data_dir = Path(ls_data_dir)
     xdg = ls_data_dir.parent / "xdg"
@@ -259,7 +259,7 @@ def wait_healthy(url: str, *, proc: subprocess.Popen | None = None, pid: int | N
         if log_path and port and "is in use" in _read(log_path):
             raise _PortTaken(port)
         try:
-            r = httpx.get(url.rstrip("/") + "/health", timeout=2)
+            r = httpx.get(url.rstrip("/") + "/health", timeout=2, trust_env=False)
             if r.status_code == 200 and r.json().get("status") == "UP":
                 if tty:
                     sys.stderr.write("\n")
@@ -458,7 +458,7 @@ class LocalStudio:
         healthy = False
         if running:
             try:
-                healthy = httpx.get(st["url"] + "/health", timeout=3).json().get("status") == "UP"
+                healthy = httpx.get(st["url"] + "/health", timeout=3, trust_env=False).json().get("status") == "UP"
             except (httpx.HTTPError, ValueError):
                 healthy = False
         return {"running": running, "healthy": healthy, "url": st.get("url") if running else None,
@@ -495,8 +495,9 @@ class LocalStudio:
             creds = {"email": ADMIN_EMAIL, "password": secrets.token_urlsafe(18), "api_key": secrets.token_hex(20)}
             _write_private(self.credentials_path, creds)
         self.state_path.unlink(missing_ok=True)
-        env = server_env(self.ls_dir, **({"email": creds["email"], "password": creds["password"],
-                                           "token": creds["api_key"]} if first else {}))
+        # Passed on every start: Label Studio creates the admin (with this token) only when it is
+        # missing, so this is idempotent and also recovers a first start interrupted mid-migration.
+        env = server_env(self.ls_dir, email=creds["email"], password=creds["password"], token=creds["api_key"])
         if progress and first:
             print("annotator: first start of Label Studio: migrating its database (about a minute)",
                   file=sys.stderr, flush=True)
@@ -701,8 +702,8 @@ class Studio:
 
     # projects
     def projects_by_title(self, title: str) -> list:
-        return [p for p in self.call("list projects", lambda: list(self.sdk.projects.list(page_size=100)))
-                if p.title == title]
+        found = self.call("list projects", lambda: list(self.sdk.projects.list(title=title, page_size=100)))
+        return [p for p in found if p.title == title]  # the server's filter is a substring match
 
     def get_project(self, title: str):
         found = self.projects_by_title(title)
