@@ -952,7 +952,7 @@ def push(articles, project: str, *, tagger=None, url: str | None = None, api_key
     Returns
     -------
     pandas.DataFrame
-        ``article_id, task_id, status, detail`` with status ``created``
+        ``article_id, task_id, status, detail, project_id`` with status ``created``
         (new task), ``existing`` (already there, nothing to add), ``updated``
         (prediction of a new model version added) or ``error`` (bad input row,
         duplicate id; ``detail`` says why).
@@ -1014,6 +1014,8 @@ def push(articles, project: str, *, tagger=None, url: str | None = None, api_key
         bar.close()
     out = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     out["task_id"] = out["task_id"].astype("Int64")
+    out["project_id"] = pd.Series([proj.id] * len(out), dtype="Int64")
+    out.attrs.update({"project_id": proj.id, "project": project, "url": studio.url, "created_project": created})
     return out
 
 
