@@ -61,7 +61,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -1106,6 +1106,8 @@ def export_tasks(studio: Studio, project_id: int, *, timeout: float = 900, keep:
                       title=f"annotator pull {_now()}",
                       serialization_options={"predictions": {"only_id": True}, "drafts": {"only_id": True},
                                              "annotations__completed_by": {"only_id": False}},
+                      # without a job queue Label Studio builds the snapshot inside this request
+                      request_options={"timeout_in_seconds": max(studio.timeout, timeout)},
                       retry=False)
     deadline = time.monotonic() + timeout
     delay = 0.1
