@@ -1078,7 +1078,7 @@ def _run_dask(paths, output, fmt, model, labels, choices, fingerprint, reader, j
     bar.close()
     parts = [done[i] for i in range(len(paths))]
     summary = {"rows": sum(p["rows"] for p in parts), "failed": sum(p["failed"] for p in parts), "format": fmt,
-               "partitions": [{"input": p["input"], "part": p["part"], "rows": p["rows"], "failed": p["failed"]}
+               "fingerprint": fingerprint, "partitions": [{"input": p["input"], "part": p["part"], "rows": p["rows"], "failed": p["failed"]}
                               for p in parts]}
     _write_json_atomic(pdir / "_summary.json", summary)
     for i in range(len(paths)):
