@@ -336,7 +336,7 @@ def demo_command(out_dir, studio):
 @click.option("--engine", type=click.Choice(["local", "dask"]), default=None,
               help="local (process pool, default) or dask (one task per input partition).")
 @click.option("--scheduler", default=None, help="Dask scheduler address (tcp://host:8786); implies --engine dask.")
-@click.option("--chunksize", type=click.IntRange(min=1), default=1000, show_default=True,
+@click.option("--chunksize", type=click.IntRange(min=1), default=256, show_default=True,
               help="Rows per chunk (unit of work, memory and resume).")
 @click.option("--text-column", default="text", show_default=True, help="Text column in CSV/JSONL/Parquet inputs.")
 @click.option("--id-column", default="id", show_default=True, help="Id column in tables (else a content hash).")
@@ -369,3 +369,22 @@ def score_command(inputs, output, model_path, fmt, jobs, resume, engine, schedul
         sys.exit(130)
     click.echo(summary.line(), err=True)
     sys.exit(summary.exit_code)
+
+
+@main.command("train")
+@click.argument("datasets", nargs=-1)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Model file to write (.skops).")
+@click.option("--span-cv", default=3, show_default=True, help="Folds for the cross-validated span figures (0: skip).")
+@click.option("--limit", type=int, default=None, help="At most this many articles per corpus (quick runs).")
+def train_command(datasets, output, span_cv, limit):
+    """Train the framing model from pulled datasets and/or corpora (ptc, polnear, szeged, corpora).
+
+    With no DATASETS, trains on all three shared corpora.
+    """
+    from .model import save_skops
+    from .training import describe_metrics, train
+
+    model = train(datasets or ("corpora",), limit=limit, span_cv=span_cv, progress=lambda m: click.echo(m, err=True))
+    save_skops(model, output)
+    click.echo(describe_metrics(model.metrics_))
+    click.echo(f"annotator: wrote {output} ({model.model_version})", err=True)

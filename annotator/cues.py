@@ -545,18 +545,23 @@ class CueTagger(BaseEstimator, TransformerMixin):
             cache[tok] = row
         return row
 
-    def token_scores(self, toks):
+    def token_ids(self, toks):
+        """Vocabulary row of each token (``n_vocab + 1`` for unknown tokens)."""
+        vocab = self._lookups()["vocab"]
+        unk = len(vocab) + 1
+        return np.fromiter((vocab.get(t, unk) for t in toks), dtype=np.int64, count=len(toks))
+
+    def token_scores(self, toks, ids=None):
         """Probability per token and label, shape (n_tokens, n_labels)."""
         check_is_fitted(self, "tables_")
         n = len(toks)
         L, K = self.tables_.shape[:2]
         if n == 0:
             return np.zeros((0, L), np.float32)
-        vocab = self._lookups()["vocab"]
-        unk = len(vocab) + 1
-        ids = np.fromiter((vocab.get(t, unk) for t in toks), dtype=np.int64, count=n)
+        ids = self.token_ids(toks) if ids is None else ids
+        pad = self.tables_.shape[2] - 2
+        unk = pad + 1
         w = self.window
-        pad = len(vocab)
         padded = np.concatenate([np.full(w, pad), ids, np.full(w, pad)])
         z = np.tile(self.intercepts_.astype(np.float32), (n, 1))
         for k in range(K):
@@ -572,23 +577,26 @@ class CueTagger(BaseEstimator, TransformerMixin):
                         z[i] += row[:, k]
         return _sigmoid(z)
 
+    def analyze(self, text):
+        """Everything one pass over ``text`` gives: a dict with ``tokens``, ``starts``, ``ends``,
+        ``ids`` (vocabulary rows), ``probs`` (token × label) and ``spans`` (merged, with rules)."""
+        check_is_fitted(self, "tables_")
+        toks, starts, ends = tokenize(text)
+        ids = self.token_ids(toks)
+        probs = self.token_scores(toks, ids)
+        seg = _segments(text, toks, starts, ends)
+        spans = []
+        for j, lab in enumerate(self.labels_):
+            for s, e, score in _decode(probs[:, j], self.thresholds_[j], starts, ends, self.low_thresholds_[j], seg):
+                spans.append({"label": lab, "start": s, "end": e, "score": score})
+        if self.use_rules:
+            spans.extend(apply_rules(text, load_rules(), (toks, starts, ends)))
+        return {"tokens": toks, "starts": starts, "ends": ends, "ids": ids, "probs": probs,
+                "spans": merge_spans(spans, text)}
+
     def predict_spans(self, X):
         """Spans per article: a list of span dicts for each text in ``X``."""
-        check_is_fitted(self, "tables_")
-        rules = load_rules() if self.use_rules else None
-        out = []
-        for text in X:
-            toks, starts, ends = tokenize(text)
-            probs = self.token_scores(toks)
-            seg = _segments(text, toks, starts, ends)
-            spans = []
-            for j, lab in enumerate(self.labels_):
-                for s, e, score in _decode(probs[:, j], self.thresholds_[j], starts, ends, self.low_thresholds_[j], seg):
-                    spans.append({"label": lab, "start": s, "end": e, "score": score})
-            if rules is not None:
-                spans.extend(apply_rules(text, rules, (toks, starts, ends)))
-            out.append(merge_spans(spans, text))
-        return out
+        return [self.analyze(text)["spans"] for text in X]
 
     def tag(self, texts):
         """Alias of :meth:`predict_spans` (the pre-annotation contract)."""

@@ -64,3 +64,310 @@ def load_skops(path, extra_trusted=()):
         return sio.load(path, trusted=list(untrusted))
     except Exception as exc:
         raise AnnotatorError(f"{path}: cannot load model: {exc}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# the framing-risk model
+
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import scipy.sparse as sp  # noqa: E402
+from sklearn.base import BaseEstimator, clone  # noqa: E402
+from sklearn.feature_extraction.text import TfidfTransformer  # noqa: E402
+from sklearn.isotonic import IsotonicRegression  # noqa: E402
+from sklearn.linear_model import Ridge  # noqa: E402
+from sklearn.model_selection import KFold  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+from sklearn.utils.validation import check_is_fitted  # noqa: E402
+
+#: Band edges on the 0-100 scale: low < 33 <= elevated < 67 <= high.
+BAND_EDGES = (33.0, 67.0)
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "framing.skops"
+
+
+def band_of(risk, choices=None):
+    """Band name(s) for risk value(s): the taxonomy's rating choices, lowest first."""
+    from .taxonomy import load_taxonomy
+
+    choices = choices or load_taxonomy().rating_choices
+    idx = np.searchsorted(np.asarray(BAND_EDGES), np.asarray(risk, dtype=float), side="right")
+    return np.asarray(choices, dtype=object)[idx]
+
+
+class FramingModel(BaseEstimator):
+    """Cue spans plus a 0-100 framing-risk score for each article.
+
+    Parameters
+    ----------
+    tagger : CueTagger or None
+        Unfitted span tagger to train (None: ``CueTagger()`` with default parameters).
+    alpha : float
+        Ridge regularisation of the document score.
+    bigram_bits : int
+        Hashed word-bigram features: ``2 ** bigram_bits`` columns.
+    cv : int
+        Folds (grouped by article) for the cross-validated document metrics and the
+        out-of-fold predictions the calibration is fitted on.
+    random_state : int
+
+    Attributes
+    ----------
+    tagger_ : CueTagger
+    tfidf_ : TfidfTransformer
+    scaler_ : StandardScaler
+    ridge_ : Ridge
+    calibrator_ : IsotonicRegression
+        Out-of-fold ridge output → 0-100 scale (the target percentile × 100).
+    feature_names_ : list of str
+        Names of the dense cue features.
+    metrics_ : dict
+        Cross-validated figures (see :func:`annotator.training.train`).
+    model_version : str
+    label_config_hash : str
+    """
+
+    def __init__(self, tagger=None, alpha=0.5, bigram_bits=18, cv=5, random_state=0):
+        self.tagger = tagger
+        self.alpha = alpha
+        self.bigram_bits = bigram_bits
+        self.cv = cv
+        self.random_state = random_state
+
+    # -- features ---------------------------------------------------------------------------
+    def _bow(self, analyses, n_vocab):
+        """Unigram (vocabulary rows) + hashed bigram counts, one row per analysed article."""
+        nb = 1 << self.bigram_bits
+        rows, cols = [], []
+        for r, a in enumerate(analyses):
+            ids = a["ids"]
+            rows.append(np.full(len(ids), r))
+            cols.append(ids)
+            if len(ids) > 1:
+                big = (ids[:-1] * 1_000_003 + ids[1:]) % nb + n_vocab
+                rows.append(np.full(len(big), r))
+                cols.append(big)
+        if rows:
+            rows, cols = np.concatenate(rows), np.concatenate(cols)
+        m = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(analyses), n_vocab + nb))
+        m.sum_duplicates()
+        return m
+
+    def _cues(self, texts, analyses, labels):
+        """Dense cue features: per label spans per 1,000 words, mean token probability, and
+        the share of named among source spans."""
+        out = np.zeros((len(texts), 2 * len(labels)))
+        index = {lab: j for j, lab in enumerate(labels)}
+        for i, (text, a) in enumerate(zip(texts, analyses)):
+            words = max(1, len(a["ids"]))
+            for s in a["spans"]:
+                out[i, index[s["label"]]] += 1000.0 / words
+            if len(a["probs"]):
+                out[i, len(labels):] = a["probs"].mean(axis=0)
+        return out
+
+    def _features(self, texts, analyses):
+        n_vocab = self.tagger_.tables_.shape[2]
+        return self._bow(analyses, n_vocab), self._cues(texts, analyses, self.tagger_.labels_)
+
+    def _design(self, bow, cues, fit=False):
+        if fit:
+            self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit(bow)
+            self.scaler_ = StandardScaler().fit(cues)
+        return sp.hstack([self.tfidf_.transform(bow), sp.csr_matrix(self.scaler_.transform(cues))], format="csr")
+
+    # -- fitting ----------------------------------------------------------------------------
+    def fit(self, X, y):
+        """Fit on a training frame.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Columns ``text``, ``spans`` (gold (label, start, end) per article), ``annotated``
+            (labels each article is annotated for) and optionally ``group`` (CV groups).
+        y : array-like of float
+            Document target in [0, 1] (a percentile), NaN where an article has none.
+        """
+        from .cues import CueTagger
+
+        y = np.asarray(y, dtype=float)
+        has = np.isfinite(y)
+        if len(X) == 0:
+            raise AnnotatorError("cannot train on an empty dataset")
+        if has.sum() < 2 * max(2, self.cv) or len(np.unique(y[has])) < 2:
+            raise AnnotatorError(f"need document targets with at least two distinct values on {2 * max(2, self.cv)}+ "
+                                 f"articles (have {int(has.sum())} with {len(np.unique(y[has]))} distinct values)")
+        texts = X["text"].tolist()
+        self.tagger_ = clone(self.tagger if self.tagger is not None else CueTagger(random_state=self.random_state))
+        self.tagger_.fit(texts, X["spans"].tolist(), annotated=X["annotated"].tolist() if "annotated" in X else None)
+        idx = np.flatnonzero(has)
+        analyses = [self.tagger_.analyze(texts[i]) for i in idx]
+        bow, cues = self._features([texts[i] for i in idx], analyses)
+        target = y[idx]
+        # out-of-fold predictions: honest metrics, and what the calibration is fitted on
+        oof = np.zeros(len(idx))
+        folds = KFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
+        for tr, te in folds.split(idx):
+            model = clone(self).set_params(tagger=None)
+            model.tagger_ = self.tagger_
+            Xtr = model._design(bow[tr], cues[tr], fit=True)
+            ridge = Ridge(alpha=self.alpha).fit(Xtr, target[tr])
+            oof[te] = ridge.predict(model._design(bow[te], cues[te]))
+        self.ridge_ = Ridge(alpha=self.alpha).fit(self._design(bow, cues, fit=True), target)
+        self.calibrator_ = IsotonicRegression(y_min=0.0, y_max=100.0, out_of_bounds="clip").fit(oof, 100 * target)
+        self.feature_names_ = [f"{lab}_per_1k_words" for lab in self.tagger_.labels_] + \
+                              [f"{lab}_mean_probability" for lab in self.tagger_.labels_]
+        self.oof_ = {"risk": self.calibrator_.predict(oof), "target": 100 * target}
+        from .taxonomy import load_taxonomy
+
+        self.label_config_hash = load_taxonomy().config_hash
+        self.model_version = "framing-" + hashlib.sha1(np.asarray(self.ridge_.coef_).tobytes()).hexdigest()[:10]
+        return self
+
+    # -- prediction -------------------------------------------------------------------------
+    def predict(self, X):
+        """Framing-risk scores (0-100) for texts (a sequence of str or a frame with ``text``)."""
+        return self.score(_as_frame(X))["risk"].to_numpy(dtype=float)
+
+    def score(self, frame, evidence=5):
+        """Score an articles frame (``id``, ``text``; rows with ``error`` set are passed through).
+
+        Returns a frame in the same order and index: ``id``, ``risk`` (0-100, one decimal),
+        ``band``, ``spans``, ``n_<label>`` per label, ``evidence`` (the features that pushed
+        the score up most: ``{"feature", "contribution"}`` in score points) and ``error``.
+        """
+        check_is_fitted(self, "ridge_")
+        frame = _as_frame(frame)
+        labels = list(self.tagger_.labels_)
+        ok = frame["error"].isna().to_numpy() if "error" in frame else np.ones(len(frame), bool)
+        texts = frame["text"].tolist()
+        n = len(frame)
+        risk = np.full(n, np.nan)
+        spans = [[] for _ in range(n)]
+        evid = [[] for _ in range(n)]
+        idx = np.flatnonzero(ok)
+        if len(idx):
+            analyses = [self.tagger_.analyze(texts[i]) for i in idx]
+            bow, cues = self._features([texts[i] for i in idx], analyses)
+            Xd = self._design(bow, cues)
+            raw = self.ridge_.predict(Xd)
+            r = np.round(self.calibrator_.predict(raw), 1)
+            coef = np.asarray(self.ridge_.coef_).ravel()
+            slope = 100.0  # ridge output is a percentile in [0, 1]; contributions in score points
+            n_vocab = self.tagger_.tables_.shape[2]
+            words = self.tagger_.vocabulary_.split("\n")
+            for k, i in enumerate(idx):
+                risk[i] = r[k]
+                spans[i] = analyses[k]["spans"]
+                row = Xd.getrow(k)
+                contrib = row.data * coef[row.indices] * slope
+                top = np.argsort(-contrib)[:evidence]
+                ev = []
+                for t in top:
+                    if contrib[t] <= 0:
+                        break
+                    c = row.indices[t]
+                    if c < n_vocab:
+                        name = f"word:{words[c]}" if c < len(words) else "word:<unknown>"
+                    elif c < n_vocab + (1 << self.bigram_bits):
+                        name = "bigram:" + _bigram_name(analyses[k]["ids"], c - n_vocab, words, self.bigram_bits)
+                    else:
+                        name = "cue:" + self.feature_names_[c - n_vocab - (1 << self.bigram_bits)]
+                    ev.append({"feature": name, "contribution": round(float(contrib[t]), 2)})
+                evid[i] = ev
+        out = pd.DataFrame({
+            "id": pd.Series(frame["id"].astype(str).tolist() if "id" in frame else [str(i) for i in range(n)], dtype=object),
+            "risk": risk,
+            "band": pd.Series([b if ok[i] else None for i, b in enumerate(band_of(np.nan_to_num(risk)))], dtype=object),
+        })
+        out["spans"] = pd.Series(spans, dtype=object)
+        for lab in labels:
+            out[f"n_{lab}"] = [sum(1 for s in ss if s["label"] == lab) for ss in spans]
+        out["evidence"] = pd.Series(evid, dtype=object)
+        errors = frame["error"].tolist() if "error" in frame else [None] * n
+        out["error"] = pd.Series([None if ok[i] else errors[i] for i in range(n)], dtype=object)
+        out.index = frame.index
+        return out
+
+
+def _bigram_name(ids, h, words, bits):
+    nb = 1 << bits
+    for a, b in zip(ids[:-1], ids[1:]):
+        if (a * 1_000_003 + b) % nb == h:
+            wa = words[a] if a < len(words) else "<unk>"
+            wb = words[b] if b < len(words) else "<unk>"
+            return f"{wa} {wb}"
+    return "?"
+
+
+def _as_frame(X):
+    if isinstance(X, pd.DataFrame):
+        return X
+    texts = list(X)
+    return pd.DataFrame({"id": [str(i) for i in range(len(texts))], "text": texts})
+
+
+MODEL_TRUSTED = TRUSTED_TYPES + [
+    "annotator.model.FramingModel",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.isotonic.IsotonicRegression",
+    "sklearn.model_selection._split.KFold",
+]
+
+
+def load_model(path=None) -> FramingModel:
+    """Load a framing model (default: the shipped ``models/framing.skops``).
+
+    Refuses pickles, untrusted types, and models built for another label config.
+    """
+    from .taxonomy import load_taxonomy
+
+    path = Path(path) if path is not None else DEFAULT_MODEL
+    model = load_skops(path, extra_trusted=MODEL_TRUSTED)
+    if not isinstance(model, FramingModel):
+        raise AnnotatorError(f"{path}: not a framing model (found {type(model).__name__})")
+    ours = load_taxonomy().config_hash
+    if getattr(model, "label_config_hash", None) != ours:
+        raise AnnotatorError(f"{path}: built for another label config (hash {str(getattr(model, 'label_config_hash', None))[:12]}, "
+                             f"ours {ours[:12]}): retrain it with `annotator train`")
+    return model
+
+
+def write_model_card(model, path) -> Path:
+    """A Markdown model card beside the model file (``NAME.md``)."""
+    from .io import write_text_atomic
+
+    m = getattr(model, "metrics_", {})
+    d = m.get("document", {})
+    lines = [
+        f"# Model card: {Path(path).name}", "",
+        f"- model_version: `{model.model_version}`",
+        f"- label config hash: `{model.label_config_hash[:16]}`",
+        f"- package versions: {json.dumps(getattr(model, 'versions_', {}))}",
+        f"- training data: {json.dumps(getattr(model, 'data_summary_', {}))}", "",
+        "## What the score means",
+        "A 0-100 framing-risk score. Trained on the shared corpora without annotator ratings, it is the",
+        "estimated percentile of the article's propaganda density (share of characters inside any",
+        "SemEval-2020 Task 11 technique span) among the PTC training articles, calibrated out of fold.",
+        "Bands: low < 33 <= elevated < 67 <= high.", "",
+        "## Cross-validated figures",
+        f"- document: Spearman {d.get('spearman', float('nan')):.3f}, MAE {d.get('mae', float('nan')):.1f} points, "
+        f"band accuracy {d.get('band_accuracy', float('nan')):.2f} (n={d.get('n')})",
+    ]
+    for row in m.get("spans", []):
+        if row["metric"] in ("span", "sentence"):
+            lines.append(f"- {row['corpus']} {row['label']} {row['metric']}: P {row['precision']:.3f} "
+                         f"R {row['recall']:.3f} F1 {row['f1']:.3f}")
+    lines += ["", "## Data and licences",
+              "PTC SemEval-2020 Task 11 (CC BY 4.0), PolNeAR (research corpus), Szeged WikiWeasel (CC BY-SA);",
+              "VADER (MIT) and TextBlob (MIT) lexicons.", "",
+              "## Limits",
+              "English news only; the target is PTC's notion of propaganda, not a truth judgement; scores of",
+              "articles far from the training genres (wire copy, encyclopaedic text) are less reliable."]
+    out = Path(path).with_suffix(".md")
+    write_text_atomic(out, "\n".join(lines) + "\n")
+    return out
