@@ -1,0 +1,108 @@
+"""The framing model: training on real data, the 0-100 scale, safe model files."""
+import pickle
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from annotator.articles import read_articles
+from annotator.errors import AnnotatorError
+from annotator.model import BAND_EDGES, FramingModel, band_of, load_model, save_skops
+from annotator.taxonomy import load_taxonomy
+from annotator.training import load_training_data, train, training_frame
+
+LOW, ELEVATED, HIGH = load_taxonomy().rating_choices
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    return train(("corpora",), limit=30, span_cv=0)
+
+
+def test_trains_end_to_end_on_a_real_subset(small_model):
+    m = small_model
+    d = m.metrics_["document"]
+    assert d["n"] == 30 and -1 <= d["spearman"] <= 1 and 0 <= d["mae"] <= 100
+    assert np.array(d["band_confusion"]).sum() == 30
+    assert m.data_summary_["articles_per_corpus"] == {"polnear": 30, "ptc": 30, "szeged": 30}
+    assert m.model_version.startswith("framing-") and m.label_config_hash == load_taxonomy().config_hash
+
+
+def test_score_frame_shape_and_evidence(small_model):
+    arts = read_articles("seeds")
+    out = small_model.score(arts)
+    assert list(out["id"]) == list(arts["id"]) and (out.index == arts.index).all()
+    assert out["risk"].between(0, 100).all()
+    assert set(out["band"]) <= {LOW, ELEVATED, HIGH}
+    for lab in load_taxonomy().label_ids:
+        assert (out[f"n_{lab}"] == out["spans"].map(lambda ss: sum(s["label"] == lab for s in ss))).all()
+    assert all(isinstance(e, list) for e in out["evidence"])
+    assert out["error"].isna().all()
+
+
+def test_error_rows_pass_through(small_model):
+    frame = pd.DataFrame({"id": ["a", "b"], "text": ["Sources said the terrorists fled.", None],
+                          "error": [None, "b.txt: empty file"]})
+    out = small_model.score(frame)
+    assert out["error"].tolist() == [None, "b.txt: empty file"]
+    assert np.isnan(out["risk"].iloc[1]) and out["band"].iloc[1] is None and out["spans"].iloc[1] == []
+
+
+def test_clone_fit_score_round_trip(small_model):
+    twin = clone(small_model)
+    assert twin.get_params() == small_model.get_params() and not hasattr(twin, "ridge_")
+    frame = training_frame(load_training_data(("ptc", "szeged"), limit=25))
+    twin.fit(frame, frame["target"].to_numpy())
+    texts = frame["text"].tolist()[:5]
+    again = clone(twin).fit(frame, frame["target"].to_numpy())
+    assert np.allclose(twin.predict(texts), again.predict(texts))  # fixed seeds: deterministic
+
+
+def test_save_load_identical_scores(small_model, tmp_path):
+    path = save_skops(small_model, tmp_path / "m.skops")
+    loaded = load_model(path)
+    arts = read_articles("seeds")
+    a, b = small_model.score(arts), loaded.score(arts)
+    assert a["risk"].tolist() == b["risk"].tolist()
+    assert a["spans"].tolist() == b["spans"].tolist()
+
+
+def test_refuses_pickle_tampered_and_other_config(small_model, tmp_path):
+    pkl = tmp_path / "m.pkl"
+    pkl.write_bytes(pickle.dumps(small_model))
+    with pytest.raises(AnnotatorError, match="pickle"):
+        load_model(pkl)
+    # tampered: a skops file whose schema names a type we do not trust
+    path = save_skops(small_model, tmp_path / "m.skops")
+    tampered = tmp_path / "t.skops"
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(tampered, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "schema.json":
+                data = data.replace(b'"annotator.model"', b'"os"').replace(b'"FramingModel"', b'"system"')
+            zout.writestr(item, data)
+    with pytest.raises(AnnotatorError, match="untrusted|cannot load|unreadable"):
+        load_model(tampered)
+    # a model built for another label config
+    other = clone(small_model)
+    other.__dict__.update(small_model.__dict__)
+    other.label_config_hash = "0" * 64
+    save_skops(other, tmp_path / "other.skops")
+    with pytest.raises(AnnotatorError, match="another label config"):
+        load_model(tmp_path / "other.skops")
+
+
+def test_bands_at_boundaries():
+    lo, hi = BAND_EDGES
+    assert list(band_of([0, lo - 0.01, lo, hi - 0.01, hi, 100])) == [LOW, LOW, ELEVATED, ELEVATED, HIGH, HIGH]
+
+
+def test_empty_and_single_class_are_refused():
+    empty = pd.DataFrame({"text": [], "spans": [], "annotated": []})
+    with pytest.raises(AnnotatorError, match="empty"):
+        FramingModel().fit(empty, np.array([]))
+    frame = training_frame(load_training_data(("ptc",), limit=12))
+    with pytest.raises(AnnotatorError, match="two distinct values"):
+        FramingModel().fit(frame, np.full(len(frame), 0.5))
