@@ -62,7 +62,7 @@ def articles_command(inputs, output, text_column, id_column, max_mb, strict):
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
               help="JSONL file to write (replaced atomically when complete).")
 @click.option("--tagger", "tagger_path", type=click.Path(dir_okay=False), default=None,
-              help="Cue tagger or framing model (.skops). Default: the shipped models/cue-tagger.skops.")
+              help="Cue tagger or framing model (.skops). Default: the tagger in the shipped models/framing.skops.")
 @click.option("--rules-only", is_flag=True, help="Only the rules in label_config/cues.toml, no learned tagger.")
 @click.option("--text-column", default="text", show_default=True, help="Text column in CSV/JSONL/Parquet inputs.")
 @click.option("--id-column", default="id", show_default=True, help="Id column in tables (else a content hash).")

@@ -45,7 +45,8 @@ __all__ = [
     "load_tagger", "merge_spans", "training_inputs", "DEFAULT_TAGGER",
 ]
 
-DEFAULT_TAGGER = Path(__file__).resolve().parent.parent / "models" / "cue-tagger.skops"
+#: The shipped framing model; its span tagger is the default cue tagger.
+DEFAULT_TAGGER = Path(__file__).resolve().parent.parent / "models" / "framing.skops"
 RULES_FILE = LABEL_CONFIG_DIR / "cues.toml"
 RULES_MEASURED = LABEL_CONFIG_DIR / "rules_measured.json"
 
@@ -728,10 +729,11 @@ TRUSTED_TYPES = ["annotator.cues.CueTagger"]
 
 
 def load_tagger(path=None) -> CueTagger:
-    """Load a cue tagger saved with skops (default: the shipped ``models/cue-tagger.skops``)."""
-    from .model import load_skops
+    """Load a cue tagger, or the tagger inside a framing model, from a skops file
+    (default: the shipped ``models/framing.skops``)."""
+    from .model import MODEL_TRUSTED, load_skops
 
-    obj = load_skops(path or DEFAULT_TAGGER, extra_trusted=TRUSTED_TYPES)
+    obj = load_skops(path or DEFAULT_TAGGER, extra_trusted=TRUSTED_TYPES + MODEL_TRUSTED)
     if isinstance(obj, CueTagger):
         return obj
     tagger = getattr(obj, "tagger_", None) or getattr(obj, "named_steps", {}).get("cues")

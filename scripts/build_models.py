@@ -2,9 +2,9 @@
 
     python scripts/build_models.py            # what `make model` runs
 
-Writes models/cue-tagger.skops (the span tagger used by `annotator tag` and for
-Label Studio pre-annotations) and models/framing.skops (the framing model: the
-same kind of tagger plus the 0-100 document score, with its cross-validated figures).
+Writes models/framing.skops: the span tagger (used by `annotator tag` and for Label
+Studio pre-annotations) plus the 0-100 document score, with its cross-validated
+figures, and the model card models/framing.md beside it.
 """
 from __future__ import annotations
 
@@ -12,31 +12,21 @@ import argparse
 import time
 from pathlib import Path
 
-from annotator.corpora import corpus_mapping, load_corpora
-from annotator.cues import DEFAULT_TAGGER, CueTagger, training_inputs
 from annotator.model import DEFAULT_MODEL, save_skops, write_model_card
 from annotator.training import describe_metrics, train
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", type=Path, default=DEFAULT_TAGGER)
-    ap.add_argument("--framing-out", type=Path, default=DEFAULT_MODEL)
+    ap.add_argument("--out", type=Path, default=DEFAULT_MODEL)
     ap.add_argument("--data-dir", default=None)
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    dataset = load_corpora(data_dir=args.data_dir)
-    texts, spans, annotated = training_inputs(dataset, {c: m["annotates"] for c, m in corpus_mapping().items()})
-    tagger = CueTagger(random_state=0).fit(texts, spans, annotated=annotated)
-    save_skops(tagger, args.out)
-    print(f"wrote {args.out} ({args.out.stat().st_size / 2**20:.1f} MB, {tagger.model_version}) "
-          f"in {time.perf_counter() - t0:.0f} s; tuning: {tagger.fit_report_}")
-    t0 = time.perf_counter()
     model = train(("corpora",), data_dir=args.data_dir, random_state=0, progress=print)
-    save_skops(model, args.framing_out)
-    write_model_card(model, args.framing_out)
+    save_skops(model, args.out)
+    write_model_card(model, args.out)
     print(describe_metrics(model.metrics_))
-    print(f"wrote {args.framing_out} ({args.framing_out.stat().st_size / 2**20:.1f} MB, {model.model_version}) "
+    print(f"wrote {args.out} ({args.out.stat().st_size / 2**20:.1f} MB, {model.model_version}) "
           f"in {time.perf_counter() - t0:.0f} s")
 
 

@@ -151,7 +151,7 @@ def test_tag_articles_keeps_error_rows():
     assert out["error"].iloc[0] is None and out["spans"].iloc[0]
 
 
-@pytest.mark.skipif(not (ROOT / "models" / "cue-tagger.skops").exists(), reason="shipped model not built")
+@pytest.mark.skipif(not (ROOT / "models" / "framing.skops").exists(), reason="shipped model not built")
 def test_cli_tag_seeds_acceptance(tmp_path):
     out = tmp_path / "spans.jsonl"
     result = CliRunner().invoke(main, ["tag", str(SEEDS), "-o", str(out)])
