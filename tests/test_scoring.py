@@ -57,11 +57,12 @@ class TinyScorer:
 
 
 def real_model_available() -> bool:
+    """The shipped framing model exists (annotator.model.load_model and models/framing.skops)."""
     try:
-        from annotator.model import load_model  # noqa: F401
+        from annotator.model import DEFAULT_MODEL, load_model  # noqa: F401
     except ImportError:
         return False
-    return True
+    return Path(DEFAULT_MODEL).is_file()
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,7 @@ def cluster():
 
         cloudpickle.register_pickle_by_value(sys.modules["test_scoring"])
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-                      dashboard_address=None) as c:
+                      dashboard_address="127.0.0.1:0") as c:
         yield c
 
 

@@ -1,0 +1,278 @@
+"""Benchmark of batch scoring ('annotator score'): throughput, memory, and a bare-vectorizer baseline.
+
+Builds JSONL corpora of 1k, 10k and 100k articles from the PTC training articles
+(../shared/data/ptc-semeval2020/train-articles, repeated and shuffled with a fixed
+seed) in a temporary folder, then for each size, in a fresh child process,
+scores it with :func:`annotator.scoring.score_files` (what the CLI calls;
+default ``-j`` = all cores) and, in the same child, makes one bare pass of
+scikit-learn's ``HashingVectorizer(ngram_range=(1, 2))`` over the same texts
+(one process, chunk by chunk, transform time only).
+
+Printed per size: articles/s and MB/s end to end (reading, scoring with spans,
+writing; not interpreter start or model loading, shown apart), failed rows,
+peak RSS of the whole process tree (sum over the child and its workers,
+sampled every 50 ms with psutil; PSS alongside, which does not count pages
+shared by forked workers twice; without psutil: getrusage of the child and of
+its largest worker), and the ratio of the scoring time to the vectorizer pass.
+
+    python bench/score.py                      # 1k, 10k, 100k
+    python bench/score.py --sizes 1000 10000 -j 1
+    python bench/score.py --profile 1000       # where the time goes (-j 1, cProfile)
+
+Targets (issue 5): >= 1,000 articles/s; peak RSS at 100k within 10% of 10k;
+scoring time <= 2x the bare vectorizer pass.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PTC = (Path(os.environ.get("ANNOTATOR_DATA_DIR", ROOT.parent / "shared" / "data"))
+       / "ptc-semeval2020" / "train-articles")
+
+
+# --- the scorer -----------------------------------------------------------------------------------------
+
+
+class CueTaggerScorer:
+    """Stand-in with the framing model's contract, used only when annotator.model.load_model does not exist
+    yet: spans from the shipped cue tagger, risk from the span count."""
+
+    model_version = "bench-cue-tagger-scorer"
+
+    def __init__(self):
+        from annotator.cues import load_tagger
+        from annotator.taxonomy import load_taxonomy
+
+        self.tagger = load_tagger()
+        self.tax = load_taxonomy()
+
+    def score(self, frame):
+        import pandas as pd
+
+        from annotator.cues import tag_articles
+
+        spans = tag_articles(frame.assign(error=None), self.tagger)["spans"].tolist()
+        risk = [100 * (1 - math.exp(-len(s) / 20)) for s in spans]
+        choices = self.tax.rating_choices
+        out = {"id": frame["id"].tolist(), "risk": risk,
+               "band": [choices[0 if r < 33 else 1 if r < 67 else 2] for r in risk], "spans": spans}
+        for lab in self.tax.label_ids:
+            out[f"n_{lab}"] = [sum(d["label"] == lab for d in s) for s in spans]
+        out["evidence"] = [[] for _ in spans]
+        return pd.DataFrame(out, index=frame.index)
+
+
+def load_scorer(model_path=None):
+    """(model, description): the shipped framing model when annotator.model.load_model exists."""
+    try:
+        from annotator.model import DEFAULT_MODEL, load_model
+    except ImportError:
+        DEFAULT_MODEL = None
+    if model_path is None and (DEFAULT_MODEL is None or not Path(DEFAULT_MODEL).is_file()):
+        return CueTaggerScorer(), "stand-in: shipped cue tagger + span-count risk (no shipped framing model yet)"
+    model = load_model(model_path)
+    name = getattr(model, "model_version", None) or type(model).__name__
+    return model, f"annotator.model.load_model({model_path or ''}) -> {name}"
+
+
+# --- corpora -----------------------------------------------------------------------------------------------
+
+
+def build_corpus(path: Path, n: int, seed: int = 0) -> int:
+    """n articles drawn from the PTC texts (each text used about equally often, shuffled); returns bytes of text."""
+    files = sorted(PTC.glob("*.txt"))
+    if not files:
+        sys.exit(f"bench: no PTC articles in {PTC} (set ANNOTATOR_DATA_DIR)")
+    texts = [(p.stem, p.read_text(encoding="utf-8")) for p in files]
+    rng = random.Random(seed)
+    order = []
+    while len(order) < n:
+        block = list(range(len(texts)))
+        rng.shuffle(block)
+        order.extend(block)
+    size = 0
+    with open(path, "w", encoding="utf-8") as f:
+        for i, k in enumerate(order[:n]):
+            stem, text = texts[k]
+            size += len(text.encode("utf-8"))
+            f.write(json.dumps({"id": f"{stem}-{i}", "text": text, "outlet": "ptc"}, ensure_ascii=False) + "\n")
+    return size
+
+
+# --- one size, in a child process -----------------------------------------------------------------------
+
+
+def child(args) -> None:
+    import resource
+
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    from annotator.articles import iter_articles
+    from annotator.scoring import score_files
+
+    t0 = time.perf_counter()
+    model, desc = load_scorer(args.model)
+    load_s = time.perf_counter() - t0
+    print(json.dumps({"event": "scoring"}), flush=True)
+    t0 = time.perf_counter()
+    summary = score_files([args.input], args.output, model=model, jobs=args.jobs, chunksize=args.chunksize,
+                          progress=False)
+    score_s = time.perf_counter() - t0
+    self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps({"event": "vectorizer"}), flush=True)
+    hv = HashingVectorizer(ngram_range=(1, 2))
+    hv_s, nbytes = 0.0, 0
+    for chunk in iter_articles([args.input], chunksize=1000):
+        texts = chunk["text"].tolist()
+        nbytes += sum(len(t.encode("utf-8")) for t in texts)
+        t1 = time.perf_counter()
+        hv.transform(texts)
+        hv_s += time.perf_counter() - t1
+    print(json.dumps({"event": "done", "rows": summary.rows, "failed": summary.failed, "seconds": score_s,
+                      "load_seconds": load_s, "hv_seconds": hv_s, "bytes": nbytes, "jobs": summary.jobs,
+                      "scorer": desc, "maxrss_self_mb": self_rss, "maxrss_children_mb": child_rss}), flush=True)
+
+
+def tree_memory(proc):
+    """(RSS, PSS) in MB summed over a psutil process and its descendants."""
+    import psutil
+
+    rss = pss = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            info = p.memory_full_info()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        rss += info.rss
+        pss += getattr(info, "pss", info.rss)
+    return rss / 2**20, pss / 2**20
+
+
+def run_size(path: Path, n: int, tmp: Path, args) -> dict:
+    cmd = [sys.executable, __file__, "--child", "--input", str(path), "--output", str(tmp / f"scores-{n}.jsonl"),
+           "--chunksize", str(args.chunksize)]
+    if args.jobs:
+        cmd += ["-j", str(args.jobs)]
+    if args.model:
+        cmd += ["--model", args.model]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    try:
+        import psutil
+
+        ps = psutil.Process(proc.pid)
+    except ImportError:
+        ps = None
+    import threading
+
+    state = {"phase": "loading", "result": None}
+
+    def read_events():
+        for line in proc.stdout:
+            msg = json.loads(line)
+            state["phase"] = msg["event"]
+            if msg["event"] == "done":
+                state["result"] = msg
+
+    reader = threading.Thread(target=read_events, daemon=True)
+    reader.start()
+    peak_rss = peak_pss = 0.0
+    while proc.poll() is None:
+        if ps is not None and state["phase"] == "scoring":
+            try:
+                rss, pss = tree_memory(ps)
+            except Exception:
+                rss = pss = 0.0
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+        time.sleep(0.05)
+    reader.join()
+    result = state["result"]
+    if proc.returncode != 0 or result is None:
+        sys.exit(f"bench: child for {n} articles failed (exit status {proc.returncode})")
+    if ps is not None:
+        result["peak_rss_mb"], result["peak_pss_mb"] = peak_rss, peak_pss
+    else:  # the child itself plus its largest worker: a lower bound of the tree
+        result["peak_rss_mb"] = result["maxrss_self_mb"] + result["maxrss_children_mb"]
+        result["peak_pss_mb"] = float("nan")
+    return result
+
+
+def profile(n: int, tmp: Path, args) -> None:
+    import cProfile
+    import pstats
+
+    from annotator.scoring import score_files
+
+    path = tmp / f"corpus-{n}.jsonl"
+    build_corpus(path, n)
+    model, desc = load_scorer(args.model)
+    print(f"profile of {n} articles, -j 1, scorer: {desc}")
+    prof = cProfile.Profile()
+    prof.enable()
+    score_files([path], tmp / "p.jsonl", model=model, jobs=1, chunksize=args.chunksize, progress=False)
+    prof.disable()
+    pstats.Stats(prof).sort_stats("cumulative").print_stats(35)
+    pstats.Stats(prof).sort_stats("tottime").print_stats(20)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    ap.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    ap.add_argument("--chunksize", type=int, default=256)
+    ap.add_argument("--model", default=None, help="model file (default: the shipped one)")
+    ap.add_argument("--keep", default=None, help="folder for corpora and outputs (default: a temporary one)")
+    ap.add_argument("--profile", type=int, default=None, metavar="N", help="profile scoring N articles with -j 1")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--input", help=argparse.SUPPRESS)
+    ap.add_argument("--output", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(args)
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-score-") as tmpdir:
+        tmp = Path(args.keep) if args.keep else Path(tmpdir)
+        tmp.mkdir(parents=True, exist_ok=True)
+        if args.profile:
+            profile(args.profile, tmp, args)
+            return
+        results = {}
+        for n in args.sizes:
+            path = tmp / f"corpus-{n}.jsonl"
+            t0 = time.perf_counter()
+            mb = build_corpus(path, n) / 2**20
+            print(f"built {n:,} articles ({mb:,.0f} MB of text) in {time.perf_counter() - t0:.1f} s", flush=True)
+            r = run_size(path, n, tmp, args)
+            results[n] = r
+            (tmp / f"scores-{n}.jsonl").unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
+            print(f"  {r['rows']:,} rows ({r['failed']} failed) in {r['seconds']:.1f} s with -j {r['jobs']}: "
+                  f"{r['rows'] / r['seconds']:,.0f} articles/s, {r['bytes'] / 2**20 / r['seconds']:.2f} MB/s; "
+                  f"peak RSS {r['peak_rss_mb']:,.0f} MB (PSS {r['peak_pss_mb']:,.0f} MB); "
+                  f"vectorizer pass {r['hv_seconds']:.1f} s ({r['rows'] / r['hv_seconds']:,.0f} articles/s), "
+                  f"ratio {r['seconds'] / r['hv_seconds']:.2f}x; model load {r['load_seconds']:.1f} s", flush=True)
+        first = next(iter(results.values()))
+        print(f"\nscorer: {first['scorer']}; cores: {os.cpu_count()}; chunksize {args.chunksize}")
+        print(f"{'articles':>9} {'art/s':>7} {'MB/s':>6} {'peak RSS MB':>11} {'peak PSS MB':>11} "
+              f"{'HV art/s':>8} {'time/HV':>7}")
+        for n, r in results.items():
+            print(f"{n:>9,} {r['rows'] / r['seconds']:>7,.0f} {r['bytes'] / 2**20 / r['seconds']:>6.2f} "
+                  f"{r['peak_rss_mb']:>11,.0f} {r['peak_pss_mb']:>11,.0f} {r['rows'] / r['hv_seconds']:>8,.0f} "
+                  f"{r['seconds'] / r['hv_seconds']:>7.2f}")
+        if 10_000 in results and 100_000 in results:
+            a, b = results[10_000]["peak_rss_mb"], results[100_000]["peak_rss_mb"]
+            print(f"peak RSS 100k / 10k: {b / a:.3f} (target <= 1.10)")
+
+
+if __name__ == "__main__":
+    main()
