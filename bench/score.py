@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import subprocess
@@ -40,49 +39,13 @@ PTC = (Path(os.environ.get("ANNOTATOR_DATA_DIR", ROOT.parent / "shared" / "data"
        / "ptc-semeval2020" / "train-articles")
 
 
-# --- the scorer -----------------------------------------------------------------------------------------
-
-
-class CueTaggerScorer:
-    """Stand-in with the framing model's contract, used only when annotator.model.load_model does not exist
-    yet: spans from the shipped cue tagger, risk from the span count."""
-
-    model_version = "bench-cue-tagger-scorer"
-
-    def __init__(self):
-        from annotator.cues import load_tagger
-        from annotator.taxonomy import load_taxonomy
-
-        self.tagger = load_tagger()
-        self.tax = load_taxonomy()
-
-    def score(self, frame):
-        import pandas as pd
-
-        from annotator.cues import tag_articles
-
-        spans = tag_articles(frame.assign(error=None), self.tagger)["spans"].tolist()
-        risk = [100 * (1 - math.exp(-len(s) / 20)) for s in spans]
-        choices = self.tax.rating_choices
-        out = {"id": frame["id"].tolist(), "risk": risk,
-               "band": [choices[0 if r < 33 else 1 if r < 67 else 2] for r in risk], "spans": spans}
-        for lab in self.tax.label_ids:
-            out[f"n_{lab}"] = [sum(d["label"] == lab for d in s) for s in spans]
-        out["evidence"] = [[] for _ in spans]
-        return pd.DataFrame(out, index=frame.index)
-
-
 def load_scorer(model_path=None):
-    """(model, description): the shipped framing model when annotator.model.load_model exists."""
-    try:
-        from annotator.model import DEFAULT_MODEL, load_model
-    except ImportError:
-        DEFAULT_MODEL = None
-    if model_path is None and (DEFAULT_MODEL is None or not Path(DEFAULT_MODEL).is_file()):
-        return CueTaggerScorer(), "stand-in: shipped cue tagger + span-count risk (no shipped framing model yet)"
+    """(model, description): the framing model (default: the shipped models/framing.skops)."""
+    from annotator.model import DEFAULT_MODEL, load_model
+
     model = load_model(model_path)
     name = getattr(model, "model_version", None) or type(model).__name__
-    return model, f"annotator.model.load_model({model_path or ''}) -> {name}"
+    return model, f"{Path(model_path or DEFAULT_MODEL).name} ({name})"
 
 
 # --- corpora -----------------------------------------------------------------------------------------------

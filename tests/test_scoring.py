@@ -32,46 +32,12 @@ COLUMNS = output_columns()
 # --- the model ----------------------------------------------------------------------------------------
 
 
-class TinyScorer:
-    """Interim scorer with the framing model's contract, until annotator.model.load_model lands:
-    real spans from the shipped cue tagger, risk from the number of spans."""
-
-    model_version = "tiny-scorer-1"
-
-    def __init__(self):
-        from annotator.cues import load_tagger
-
-        self.tagger = load_tagger()
-
-    def score(self, frame):
-        from annotator.cues import tag_articles
-
-        spans = tag_articles(frame.assign(error=None), self.tagger)["spans"].tolist()
-        risk = [100 * (1 - math.exp(-len(s) / 20)) for s in spans]
-        out = {"id": frame["id"].tolist(), "risk": risk,
-               "band": [TAX.rating_choices[0 if r < 33 else 1 if r < 67 else 2] for r in risk], "spans": spans}
-        for lab in LABELS:
-            out[f"n_{lab}"] = [sum(d["label"] == lab for d in s) for s in spans]
-        out["evidence"] = [[] for _ in spans]
-        return pd.DataFrame(out, index=frame.index)
-
-
-def real_model_available() -> bool:
-    """The shipped framing model exists (annotator.model.load_model and models/framing.skops)."""
-    try:
-        from annotator.model import DEFAULT_MODEL, load_model  # noqa: F401
-    except ImportError:
-        return False
-    return Path(DEFAULT_MODEL).is_file()
-
-
 @pytest.fixture(scope="session")
 def model():
-    if real_model_available():
-        from annotator.model import load_model
+    """The shipped framing model (models/framing.skops)."""
+    from annotator.model import load_model
 
-        return load_model()
-    return TinyScorer()
+    return load_model()
 
 
 class Failing:
@@ -365,22 +331,9 @@ def test_resume_is_refused_when_inputs_model_or_options_differ(tmp_path, model, 
 # --- the CLI in a real subprocess: kill -9 / Ctrl-C, then --resume -----------------------------------------
 
 
-def cli_command(tmp_path: Path, args: list) -> list:
-    """``annotator score ...`` in a fresh interpreter (the real model once it exists)."""
-    if real_model_available():
-        return [sys.executable, "-c", "from annotator.cli import main; main()", "score", *map(str, args)]
-    driver = tmp_path / "driver.py"  # interim: the CLI with the tiny scorer as the default model
-    driver.write_text(
-        "import sys\n"
-        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
-        "import annotator.scoring as s\n"
-        "from test_scoring import TinyScorer\n"
-        "m = TinyScorer()\n"
-        "s._load_model = lambda path: m\n"
-        "from annotator.cli import main\n"
-        "if __name__ == '__main__':\n"
-        "    main()\n")
-    return [sys.executable, str(driver), "score", *map(str, args)]
+def cli_command(args: list) -> list:
+    """``annotator score ...`` in a fresh interpreter."""
+    return [sys.executable, "-c", "from annotator.cli import main; main()", "score", *map(str, args)]
 
 
 def run_until(cmd, state_path: Path, min_rows: int, sig) -> subprocess.CompletedProcess:
@@ -428,7 +381,7 @@ def test_cli_killed_run_resumes_to_the_same_output(tmp_path, long_input, fmt, jo
     out = tmp_path / f"out.{fmt}"
     args = [src, "-o", out, "-j", jobs, "--chunksize", 20]
     state = tmp_path / f"out.{fmt}.partial" / "state.json"
-    killed = run_until(cli_command(tmp_path, args), state, 100, sig)
+    killed = run_until(cli_command(args), state, 100, sig)
     if sig == signal.SIGKILL:
         assert killed.returncode == -signal.SIGKILL
     else:
@@ -439,7 +392,7 @@ def test_cli_killed_run_resumes_to_the_same_output(tmp_path, long_input, fmt, jo
     if fmt == "jsonl":  # as if killed mid-write: a torn line after the last recorded chunk
         with open(tmp_path / "out.jsonl.partial" / "data.jsonl", "ab") as f:
             f.write(b'{"id": "torn')
-    resumed = subprocess.run(cli_command(tmp_path, [*args, "--resume"]), capture_output=True, timeout=300)
+    resumed = subprocess.run(cli_command([*args, "--resume"]), capture_output=True, timeout=300)
     assert resumed.returncode == 1, resumed.stderr  # the broken line is a failed row
     assert f"{done:,} of them from the interrupted run".encode() in resumed.stderr
     assert b"800 rows: 799 scored, 1 failed" in resumed.stderr
@@ -453,13 +406,12 @@ def test_cli_exit_status_and_summary(tmp_path, model, texts):
     src = write_jsonl(tmp_path / "in.jsonl", corpus(texts, 3))
     bad = write_jsonl(tmp_path / "bad.jsonl", corpus(texts, 2) + ["{"])
     runner = CliRunner()
-    if real_model_available():
-        ok = runner.invoke(main, ["score", str(src), "-o", str(tmp_path / "o.jsonl"), "-j", "1"])
-        assert ok.exit_code == 0, ok.output
-        assert "3 rows: 3 scored, 0 failed" in ok.output
-        some = runner.invoke(main, ["score", str(bad), "-o", str(tmp_path / "b.csv"), "-j", "1"])
-        assert some.exit_code == 1 and "3 rows: 2 scored, 1 failed" in some.output
-        assert len(read_scores(tmp_path / "b.csv")) == 3
+    ok = runner.invoke(main, ["score", str(src), "-o", str(tmp_path / "o.jsonl"), "-j", "1"])
+    assert ok.exit_code == 0, ok.output
+    assert "3 rows: 3 scored, 0 failed" in ok.output
+    some = runner.invoke(main, ["score", str(bad), "-o", str(tmp_path / "b.csv"), "-j", "1"])
+    assert some.exit_code == 1 and "3 rows: 2 scored, 1 failed" in some.output
+    assert len(read_scores(tmp_path / "b.csv")) == 3
     usage = runner.invoke(main, ["score", str(src), "-o", str(tmp_path / "o.xyz")])
     assert usage.exit_code == 2 and "cannot tell the output format" in usage.output
     assert runner.invoke(main, ["score", str(src), "-o", str(tmp_path / "o.jsonl"), "-j", "0"]).exit_code == 2

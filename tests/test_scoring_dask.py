@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pandas as pd
 import pyarrow as pa
@@ -14,7 +13,7 @@ from annotator.cli import main
 from annotator.scoring import expand_inputs, read_scores, score_files
 
 pytest.importorskip("dask.distributed")
-from test_scoring import corpus, model, real_model_available, texts, write_jsonl  # noqa: E402,F401  (fixtures too)
+from test_scoring import corpus, model, texts, write_jsonl  # noqa: E402,F401  (fixtures too)
 
 pytestmark = pytest.mark.dask
 
@@ -23,10 +22,6 @@ pytestmark = pytest.mark.dask
 def cluster():
     from dask.distributed import LocalCluster
 
-    if not real_model_available():  # interim scorer lives in a test module the workers cannot import
-        import cloudpickle
-
-        cloudpickle.register_pickle_by_value(sys.modules["test_scoring"])
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
                       dashboard_address="127.0.0.1:0") as c:
         yield c
@@ -81,15 +76,7 @@ def test_dask_engine_equals_local_engine(tmp_path, cluster, model, partitioned, 
     assert not (tmp_path / "scores.partial").exists()
 
 
-def test_dask_cli_local_cluster_and_resume(tmp_path, model, partitioned, monkeypatch):
-    if not real_model_available():  # interim: the CLI's default model is the tiny scorer
-        import cloudpickle
-
-        import annotator.scoring
-
-        cloudpickle.register_pickle_by_value(sys.modules["test_scoring"])
-        monkeypatch.setattr(annotator.scoring, "_load_model", lambda path: model)
-        annotator.scoring._default_model.cache_clear()
+def test_dask_cli_local_cluster_and_resume(tmp_path, model, partitioned):
     local = local_reference(tmp_path, [str(partitioned / "*.jsonl"), str(partitioned / "part-2.parquet")], model)
     out = tmp_path / "scores.jsonl"
     args = ["score", str(partitioned / "*.jsonl"), str(partitioned / "part-2.parquet"), "-o", str(out),
