@@ -1152,6 +1152,7 @@ def tasks_to_dataset(tasks: list[dict], taxonomy: Taxonomy, corpus: str, *, unit
     art, docs, spans, mism = [], [], [], []
     counts = {"tasks": len(tasks), "annotations": 0, "cancelled": 0, "drafts_excluded": 0,
               "duplicate_annotations_dropped": 0, "unknown_labels": 0}
+    label_set = set(taxonomy.label_ids)
     for t in tasks:
         data = t.get("data") or {}
         aid = data.get("article_id")
@@ -1199,12 +1200,12 @@ def tasks_to_dataset(tasks: list[dict], taxonomy: Taxonomy, corpus: str, *, unit
                 s, e = ls_to_py_offsets(text, v["start"], v["end"], unit)
                 piece = text[s:e]
                 for label in v.get("labels") or []:
-                    if label not in taxonomy.label_ids:
+                    if label not in label_set:
                         counts["unknown_labels"] += 1
                     spans.append({"article_id": aid, "annotator": who, "label": label, "start": s, "end": e,
                                   "text": piece, "reliability": reliability.get(r.get("id"))})
                     stored = v.get("text")
-                    if isinstance(stored, str) and _norm_ws(stored) != _norm_ws(piece):
+                    if isinstance(stored, str) and stored != piece and _norm_ws(stored) != _norm_ws(piece):
                         mism.append({"article_id": aid, "annotator": who, "label": label, "start": s, "end": e,
                                      "stored_text": stored, "article_text": piece})
     meta = dict(meta or {})

@@ -2,7 +2,8 @@
 
 Prints, for the same data in the same run, the seconds taken by ``annotator``
 (push / pull) beside the raw SDK calls they wrap (``import_tasks`` in chunks /
-snapshot export + download + ``json.loads``). Targets: push <= 30 s, pull <= 20 s,
+snapshot export + download + ``json.loads``; exports are timed twice, alternating
+raw and ours, and the best of each is kept). Targets: push <= 30 s, pull <= 20 s,
 each within 1.3x of raw.
 
     python bench/studio_roundtrip.py [--n 10000] [--chunk-size 1000] [--annotated 2]
@@ -101,6 +102,7 @@ def main(argv=None):
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--chunk-size", type=int, default=1000)
     ap.add_argument("--annotated", type=int, default=2, help="annotations per task in the pull project")
+    ap.add_argument("--repeat", type=int, default=2, help="exports of each kind (the best is kept)")
     args = ap.parse_args(argv)
     tax = load_taxonomy()
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "annotator" / \
@@ -144,14 +146,22 @@ def main(argv=None):
                      for t, sp in zip(tasks, spans)]
         ann_proj = sdk.projects.create(title="bench-annotated", label_config=tax.xml)
         _, t_ann_import = timed(raw_import, sdk, ann_proj.id, annotated, args.chunk_size)
-        raw, t_raw_export = timed(raw_export, sdk, ann_proj.id)
+        # exports vary run to run with the server's state: alternate raw and ours, keep the best of 2
+        push_id = studio.get_project("bench-push").id
+        t_raw_export = t_pull = t_raw_export2 = t_pull2 = float("inf")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", S.StudioWarning)
-            ds, t_pull = timed(S.pull, "bench-annotated", Path(work) / "dataset", studio=studio)
-        assert len(ds.articles) == args.n == len(raw)
-        # the push project too (predictions only, no annotation)
-        raw2, t_raw_export2 = timed(raw_export, sdk, studio.get_project("bench-push").id)
-        ds2, t_pull2 = timed(S.pull, "bench-push", Path(work) / "dataset2", studio=studio)
+            for _ in range(args.repeat):
+                raw, t = timed(raw_export, sdk, ann_proj.id)
+                t_raw_export = min(t_raw_export, t)
+                ds, t = timed(S.pull, "bench-annotated", Path(work) / "dataset", studio=studio)
+                t_pull = min(t_pull, t)
+                assert len(ds.articles) == args.n == len(raw)
+                # the push project too (predictions only, no annotation)
+                raw2, t = timed(raw_export, sdk, push_id)
+                t_raw_export2 = min(t_raw_export2, t)
+                ds2, t = timed(S.pull, "bench-push", Path(work) / "dataset2", studio=studio)
+                t_pull2 = min(t_pull2, t)
 
     print()
     print(f"{'step':<44} {'annotator':>10} {'raw SDK':>9} {'ratio':>6}  target")
