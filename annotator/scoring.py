@@ -648,6 +648,12 @@ def _partial_dir(output: Path) -> Path:
     return output.with_name(output.name + ".partial")
 
 
+def _refuse_other_engine(pdir: Path, other_state: str, other: str) -> None:
+    if (pdir / other_state).is_file():
+        raise AnnotatorError(f"{pdir}: cannot resume: the interrupted run used --engine {other}; "
+                             f"resume it with --engine {other}, or run without --resume to start again")
+
+
 def _check_state(state: dict, fingerprint: dict, where: Path) -> None:
     if state.get("version") != _STATE_VERSION:
         raise AnnotatorError(f"{where}: cannot resume: written by another version of annotator; "
@@ -911,6 +917,8 @@ def _run_local(paths, output, fmt, model, model_spec, labels, choices, fingerpri
                progress) -> ScoreSummary:
     t0 = time.perf_counter()
     partial = _Partial(output, fmt, labels)
+    if resume and not partial.exists():
+        _refuse_other_engine(partial.dir, "_state.json", "dask")
     try:
         if resume and partial.exists():
             partial.resume(fingerprint)
@@ -1022,6 +1030,8 @@ def _run_dask(paths, output, fmt, model, labels, choices, fingerprint, reader, j
     output = output.absolute()  # the workers write here: not relative to their working folder
     pdir = _partial_dir(output)
     state_path = pdir / "_state.json"
+    if resume and not state_path.is_file():
+        _refuse_other_engine(pdir, "state.json", "local")
     if resume and state_path.is_file():
         try:
             state = json.loads(state_path.read_text(encoding="utf-8"))

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -265,7 +266,15 @@ def test_jobs_1_and_2_write_identical_records(tmp_path, model, texts):
     assert (tmp_path / "j1.jsonl").read_bytes() == (tmp_path / "j2.jsonl").read_bytes()
     got = records(tmp_path / "j2.jsonl")
     assert [r["source"] for r in got] == [f"{src}:{i}" for i in range(1, 352)]
-    score_files([src], tmp_path / "j2.parquet", model=model, jobs=2, chunksize=16)
+    # with another thread running, workers are not forked but started from a fork server (model pickled)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        score_files([src], tmp_path / "j2.parquet", model=model, jobs=2, chunksize=16)
+    finally:
+        stop.set()
+        other.join()
     pd.testing.assert_frame_equal(read_scores(tmp_path / "j2.parquet"), read_scores(tmp_path / "j1.jsonl"))
 
 
@@ -319,6 +328,8 @@ def test_resume_is_refused_when_inputs_model_or_options_differ(tmp_path, model, 
         score_files([src], out, model=Interrupting(model), jobs=1, format="csv", resume=True)
     with pytest.raises(AnnotatorError, match="different inputs"):
         score_files([src, src], out, model=Interrupting(model), jobs=1, resume=True)
+    with pytest.raises(AnnotatorError, match="the interrupted run used --engine local"):
+        score_files([src], out, model=Interrupting(model), engine="dask", resume=True)
     write_jsonl(src, corpus(texts, 31))  # the input changed since
     with pytest.raises(AnnotatorError, match=r"out.jsonl.partial: cannot resume: .*different inputs"):
         score_files([src], out, model=Interrupting(model), jobs=1, resume=True)
