@@ -22,6 +22,7 @@ string offsets into the article text (end exclusive).
 from __future__ import annotations
 
 import importlib.util
+from itertools import repeat
 import json
 import re
 import tomllib
@@ -61,17 +62,17 @@ _ABBREVIATIONS = frozenset(
 
 
 def tokenize(text: str):
-    """Word and punctuation tokens of ``text``: (tokens, starts, ends)."""
+    """Word and punctuation tokens of ``text``: (tokens, starts, ends).
+
+    Every character outside a token is white space, so the gaps :meth:`re.Pattern.split`
+    returns give the offsets without a Python loop over the tokens.
+    """
     toks = _TOKEN.findall(text)
-    starts = np.empty(len(toks), dtype=np.int64)
-    find = text.find
-    pos = 0
-    for i, t in enumerate(toks):
-        pos = find(t, pos)
-        starts[i] = pos
-        pos += len(t)
-    ends = starts + np.fromiter(map(len, toks), dtype=np.int64, count=len(toks))
-    return toks, starts, ends
+    n = len(toks)
+    gaps = np.fromiter(map(len, _TOKEN.split(text)), dtype=np.int64, count=n + 1)
+    lens = np.fromiter(map(len, toks), dtype=np.int64, count=n)
+    ends = np.cumsum(gaps[:n] + lens)
+    return toks, ends - lens, ends
 
 
 # ---------------------------------------------------------------------------------------------
@@ -92,6 +93,7 @@ class Rule:
     regex: re.Pattern | None = None
     lexicon: dict | None = None  # first lower-case token -> tuple of entries (token tuples)
     triggers: tuple = ()
+    window: tuple = ()  # (chars before, chars after) a trigger: the pattern only runs there
     description: str = ""
     source: str = ""
 
@@ -103,25 +105,61 @@ class Rule:
         """
         if self.lexicon is not None:
             toks, starts, ends = tokens if tokens is not None else tokenize(text)
-            first = self.lexicon
-            low = [t.lower() for t in toks]
-            for i, t in enumerate(low):
-                entries = first.get(t)
-                if entries:
-                    for entry in entries:  # longest first
-                        if tuple(low[i:i + len(entry)]) == entry:
-                            yield int(starts[i]), int(ends[i + len(entry) - 1])
-                            break
+            lowered = text.lower() if lowered is None else lowered
+            if len(lowered) != len(text):  # a character whose lower case is longer: compare token by token
+                candidates = [i for i, t in enumerate(toks) if t.lower() in self.lexicon]
+            else:
+                candidates = set()
+                for first in self.lexicon:
+                    pos = lowered.find(first)
+                    while pos >= 0:
+                        i = int(np.searchsorted(starts, pos))
+                        if i < len(toks) and starts[i] == pos and ends[i] - pos == len(first):
+                            candidates.add(i)
+                        pos = lowered.find(first, pos + 1)
+                candidates = sorted(candidates)
+            done = -1
+            for i in candidates:
+                if i <= done:
+                    continue
+                for entry in self.lexicon[toks[i].lower()]:  # longest first
+                    j = i + len(entry)
+                    if j <= len(toks) and tuple(t.lower() for t in toks[i:j]) == entry:
+                        yield int(starts[i]), int(ends[j - 1])
+                        done = j - 1
+                        break
             return
+        regions = [(0, len(text))]
         if self.triggers:
             lowered = text.lower() if lowered is None else lowered
             if not any(t in lowered for t in self.triggers):
                 return
+            if self.window:
+                regions = _trigger_windows(lowered, self.triggers, *self.window)
         grouped = "span" in self.regex.groupindex
-        for m in self.regex.finditer(text):
-            s, e = m.span("span") if grouped else m.span()
-            if e > s:
-                yield s, e
+        for a, b in regions:
+            for m in self.regex.finditer(text, a, b):
+                s, e = m.span("span") if grouped else m.span()
+                if e > s:
+                    yield s, e
+
+
+def _trigger_windows(lowered, triggers, before, after):
+    """Merged (start, end) character windows around every occurrence of the triggers."""
+    wins = []
+    for t in triggers:
+        pos = lowered.find(t)
+        while pos >= 0:
+            wins.append((max(0, pos - before), min(len(lowered), pos + len(t) + after)))
+            pos = lowered.find(t, pos + 1)
+    wins.sort()
+    merged = []
+    for a, b in wins:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return merged
 
 
 def _read_lexicon(path: Path) -> dict:
@@ -161,7 +199,10 @@ def _load_rules_cached(path: str, mtime: float) -> tuple:
         except re.error as exc:
             raise AnnotatorError(f"{path}: rule {name!r}: bad pattern: {exc}") from None
         triggers = tuple(t.lower() for t in r.get("triggers", ()))
-        rules.append(Rule(regex=regex, triggers=triggers, source="pattern", **common))
+        window = tuple(r.get("window", ()))
+        if window and (len(window) != 2 or not triggers):
+            raise AnnotatorError(f"{path}: rule {name!r}: window needs triggers and two numbers [before, after]")
+        rules.append(Rule(regex=regex, triggers=triggers, window=window, source="pattern", **common))
     return tuple(rules)
 
 
@@ -195,28 +236,23 @@ def apply_rules(text: str, rules=None, tokens=None) -> list:
 
 def merge_spans(spans: list, text: str) -> list:
     """Union overlapping spans of the same label (score: the highest); sorted by start."""
+    items = sorted((d["label"], int(d["start"]), int(d["end"]), float(d["score"])) for d in spans)
     out = []
-    by_label = {}
-    for sp_ in spans:
-        by_label.setdefault(sp_["label"], []).append(sp_)
-    for label, group in by_label.items():
-        group.sort(key=lambda d: (d["start"], -d["end"]))
-        cur = None
-        for d in group:
-            if cur is not None and d["start"] < cur["end"]:
-                cur["end"] = max(cur["end"], d["end"])
-                cur["score"] = max(cur["score"], d["score"])
-            else:
-                if cur is not None:
-                    out.append(cur)
-                cur = {"label": label, "start": int(d["start"]), "end": int(d["end"]), "score": float(d["score"])}
-        if cur is not None:
-            out.append(cur)
-    for d in out:
-        d["text"] = text[d["start"]:d["end"]]
-        d["score"] = round(float(d["score"]), 4)
-    out.sort(key=lambda d: (d["start"], d["end"], d["label"]))
-    return [{"label": d["label"], "start": d["start"], "end": d["end"], "text": d["text"], "score": d["score"]} for d in out]
+    cur = None
+    for label, s, e, score in items:
+        if cur is not None and label == cur[0] and s < cur[2]:
+            if e > cur[2]:
+                cur[2] = e
+            if score > cur[3]:
+                cur[3] = score
+        else:
+            if cur is not None:
+                out.append(cur)
+            cur = [label, s, e, score]
+    if cur is not None:
+        out.append(cur)
+    out.sort(key=lambda c: (c[1], c[2], c[0]))
+    return [{"label": lab, "start": s, "end": e, "text": text[s:e], "score": round(score, 4)} for lab, s, e, score in out]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -549,8 +585,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
     def token_ids(self, toks):
         """Vocabulary row of each token (``n_vocab + 1`` for unknown tokens)."""
         vocab = self._lookups()["vocab"]
-        unk = len(vocab) + 1
-        return np.fromiter((vocab.get(t, unk) for t in toks), dtype=np.int64, count=len(toks))
+        return np.fromiter(map(vocab.get, toks, repeat(len(vocab) + 1)), dtype=np.int64, count=len(toks))
 
     def token_scores(self, toks, ids=None):
         """Probability per token and label, shape (n_tokens, n_labels)."""
@@ -658,11 +693,19 @@ def _fingerprint(arr) -> str:
 def _segments(text, toks, starts, ends):
     """Token flags for decoding: (is punctuation, sentence end, first token after a line break)."""
     n = len(toks)
-    punct = np.fromiter((len(t) == 1 and not t.isalnum() for t in toks), dtype=bool, count=n)
-    stop = np.fromiter((t in _SENTENCE_END for t in toks), dtype=bool, count=n)
-    if n > 1:
-        stop[1:] &= np.fromiter((t not in _ABBREVIATIONS for t in toks[:-1]), dtype=bool, count=n - 1)
-    newlines = np.array([m.start() for m in re.finditer("\n", text)], dtype=np.int64)
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    single = (ends - starts) == 1
+    first = codes[starts] if n else np.zeros(0, np.uint32)
+    ascii_word = ((first >= 48) & (first <= 57)) | ((first >= 65) & (first <= 90)) | \
+                 ((first >= 97) & (first <= 122)) | (first == 95)
+    punct = single & ~ascii_word
+    for i in np.flatnonzero(punct & (first > 127)):  # non-ASCII single characters: letters are not punctuation
+        punct[i] = not toks[i].isalnum()
+    stop = single & ((first == 46) | (first == 33) | (first == 63))
+    for i in np.flatnonzero(stop):
+        if i and toks[i - 1] in _ABBREVIATIONS:
+            stop[i] = False
+    newlines = np.flatnonzero(codes == 10)
     brk = np.zeros(n, dtype=bool)
     if len(newlines) and n > 1:
         brk[1:] = np.searchsorted(newlines, starts[1:]) > np.searchsorted(newlines, ends[:-1])
@@ -691,8 +734,9 @@ def _decode(prob, threshold, starts, ends, low=None, seg=None):
         next_off |= np.concatenate([brk[1:], [True]])
     run_starts = np.flatnonzero(on & prev_off)
     run_ends = np.flatnonzero(on & next_off) + 1
+    cs = np.concatenate([[0.0], np.cumsum(prob, dtype=np.float64)])
     out = []
-    for a, b in zip(run_starts, run_ends):
+    for a, b in zip(run_starts.tolist(), run_ends.tolist()):
         if seg is not None:
             while a < b and punct[a]:
                 a += 1
@@ -700,9 +744,11 @@ def _decode(prob, threshold, starts, ends, low=None, seg=None):
                 b -= 1
             if a == b:
                 continue
-        part = prob[a:b]
-        if part.max() >= threshold:
-            out.append((int(starts[a]), int(ends[b - 1]), float(part.mean())))
+        if b - a == 1:
+            if prob[a] >= threshold:
+                out.append((int(starts[a]), int(ends[a]), float(prob[a])))
+        elif prob[a:b].max() >= threshold:
+            out.append((int(starts[a]), int(ends[b - 1]), float((cs[b] - cs[a]) / (b - a))))
     return out
 
 
