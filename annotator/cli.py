@@ -388,3 +388,33 @@ def train_command(datasets, output, span_cv, limit):
     save_skops(model, output)
     click.echo(describe_metrics(model.metrics_))
     click.echo(f"annotator: wrote {output} ({model.model_version})", err=True)
+
+
+# --- reports (annotator.report) --------------------------------------------------------------------
+
+
+@main.command("report")
+@click.argument("input", type=click.Path(exists=True))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
+              help="HTML file to write; a JSON summary is written beside it (report.html -> report.json).")
+@click.option("--articles", "articles", multiple=True, type=click.Path(exists=True),
+              help="Scoring report: article inputs (as for 'annotator articles') whose texts are shown, matched by id. "
+                   "Repeatable.")
+@click.option("--dataset", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Training report: a dataset folder from 'annotator pull' for the annotator-agreement section.")
+@click.option("--top", "top_n", type=click.IntRange(0, 200), default=25, show_default=True,
+              help="Scoring report: riskiest articles shown with their text.")
+@click.option("--screenshot", "png", type=click.Path(dir_okay=False), default=None,
+              help="Also write a PNG screenshot of the report (headless Chromium).")
+def report_command(input, output, articles, dataset, top_n, png):
+    """Write an HTML report: of a model (INPUT.skops: training report) or of 'annotator score' output.
+
+    The HTML is one self-contained file (inline plots, no script, no network).
+    """
+    from .report import screenshot, summary_path, write_report
+
+    summary = write_report(input, output, articles=list(articles) or None, dataset=dataset, top_n=top_n)
+    click.echo(f"annotator: {summary['kind']} report written to {output} (summary: {summary_path(output)})", err=True)
+    if png:
+        screenshot(output, png)
+        click.echo(f"annotator: screenshot written to {png}", err=True)
