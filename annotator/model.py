@@ -109,6 +109,12 @@ class FramingModel(BaseEstimator):
         Ridge regularisation of the document score.
     bigram_bits : int
         Hashed word-bigram features: ``2 ** bigram_bits`` columns.
+    char_ngrams : tuple of int
+        Lengths of the within-word character n-grams.
+    char_bits : int
+        Hashed character n-gram features: ``2 ** char_bits`` columns.
+    cue_weight : float
+        Weight of the standardised cue features relative to the TF-IDF blocks.
     cv : int
         Folds (grouped by article) for the cross-validated document metrics and the
         out-of-fold predictions the calibration is fitted on.
@@ -117,7 +123,9 @@ class FramingModel(BaseEstimator):
     Attributes
     ----------
     tagger_ : CueTagger
-    tfidf_ : TfidfTransformer
+    tfidf_, char_tfidf_ : TfidfTransformer
+        Word (unigram + hashed bigram) and character n-gram TF-IDF weights. Character
+        n-grams of an article are those of its vocabulary words (as ``char_wb``), summed.
     scaler_ : StandardScaler
     ridge_ : Ridge
     calibrator_ : IsotonicRegression
@@ -130,12 +138,35 @@ class FramingModel(BaseEstimator):
     label_config_hash : str
     """
 
-    def __init__(self, tagger=None, alpha=0.5, bigram_bits=18, cv=5, random_state=0):
+    def __init__(self, tagger=None, alpha=0.3, bigram_bits=18, char_ngrams=(2, 5), char_bits=19, cue_weight=0.1,
+                 cv=5, random_state=0):
         self.tagger = tagger
         self.alpha = alpha
         self.bigram_bits = bigram_bits
+        self.char_ngrams = char_ngrams
+        self.char_bits = char_bits
+        self.cue_weight = cue_weight
         self.cv = cv
         self.random_state = random_state
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_char_matrix", None)
+        return state
+
+    def _chars(self):
+        """Vocabulary × hashed character n-gram matrix (within words, as ``char_wb``), built on first use."""
+        cached = self.__dict__.get("_char_matrix")
+        if cached is None:
+            from sklearn.feature_extraction.text import HashingVectorizer
+
+            words = self.tagger_.vocabulary_.split("\n") if self.tagger_.vocabulary_ else []
+            hv = HashingVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngrams), n_features=1 << self.char_bits,
+                                   alternate_sign=False, norm=None, lowercase=True)
+            n_vocab = self.tagger_.tables_.shape[2]
+            cached = sp.vstack([hv.transform(words), sp.csr_matrix((n_vocab - len(words), 1 << self.char_bits))], format="csr")
+            self.__dict__["_char_matrix"] = cached
+        return cached
 
     # -- features ---------------------------------------------------------------------------
     def _bow(self, analyses, n_vocab):
@@ -174,10 +205,15 @@ class FramingModel(BaseEstimator):
         return self._bow(analyses, n_vocab), self._cues(texts, analyses, self.tagger_.labels_)
 
     def _design(self, bow, cues, fit=False):
+        """[word TF-IDF | character n-gram TF-IDF | scaled cue features × cue_weight]."""
+        n_vocab = self.tagger_.tables_.shape[2]
+        chars = bow[:, :n_vocab] @ self._chars()
         if fit:
             self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit(bow)
+            self.char_tfidf_ = TfidfTransformer(sublinear_tf=True).fit(chars)
             self.scaler_ = StandardScaler().fit(cues)
-        return sp.hstack([self.tfidf_.transform(bow), sp.csr_matrix(self.scaler_.transform(cues))], format="csr")
+        return sp.hstack([self.tfidf_.transform(bow), self.char_tfidf_.transform(chars),
+                          sp.csr_matrix(self.scaler_.transform(cues) * self.cue_weight)], format="csr")
 
     # -- fitting ----------------------------------------------------------------------------
     def fit(self, X, y):
@@ -213,6 +249,7 @@ class FramingModel(BaseEstimator):
         for tr, te in folds.split(idx):
             model = clone(self).set_params(tagger=None)
             model.tagger_ = self.tagger_
+            model.__dict__["_char_matrix"] = self._chars()
             Xtr = model._design(bow[tr], cues[tr], fit=True)
             ridge = Ridge(alpha=self.alpha).fit(Xtr, target[tr])
             oof[te] = ridge.predict(model._design(bow[te], cues[te]))
@@ -262,20 +299,25 @@ class FramingModel(BaseEstimator):
             for k, i in enumerate(idx):
                 risk[i] = r[k]
                 spans[i] = analyses[k]["spans"]
-                row = Xd.getrow(k)
-                contrib = row.data * coef[row.indices] * slope
-                top = np.argsort(-contrib)[:evidence]
+                lo, hi = Xd.indptr[k], Xd.indptr[k + 1]
+                cols = Xd.indices[lo:hi]
+                contrib = Xd.data[lo:hi] * coef[cols] * slope
+                top = np.argpartition(-contrib, evidence)[:evidence] if len(contrib) > evidence else np.arange(len(contrib))
+                top = top[np.argsort(-contrib[top])]
                 ev = []
                 for t in top:
                     if contrib[t] <= 0:
                         break
-                    c = row.indices[t]
+                    c = cols[t]
                     if c < n_vocab:
                         name = f"word:{words[c]}" if c < len(words) else "word:<unknown>"
                     elif c < n_vocab + (1 << self.bigram_bits):
                         name = "bigram:" + _bigram_name(analyses[k]["ids"], c - n_vocab, words, self.bigram_bits)
+                    elif c < n_vocab + (1 << self.bigram_bits) + (1 << self.char_bits):
+                        name = "characters:" + _char_name(analyses[k]["ids"], c - n_vocab - (1 << self.bigram_bits),
+                                                          self._chars(), words)
                     else:
-                        name = "cue:" + self.feature_names_[c - n_vocab - (1 << self.bigram_bits)]
+                        name = "cue:" + self.feature_names_[c - n_vocab - (1 << self.bigram_bits) - (1 << self.char_bits)]
                     ev.append({"feature": name, "contribution": round(float(contrib[t]), 2)})
                 evid[i] = ev
         out = pd.DataFrame({
@@ -300,6 +342,16 @@ def _bigram_name(ids, h, words, bits):
             wa = words[a] if a < len(words) else "<unk>"
             wb = words[b] if b < len(words) else "<unk>"
             return f"{wa} {wb}"
+    return "?"
+
+
+def _char_name(ids, col, chars, words):
+    """A word of the article that has the hashed character n-gram ``col``."""
+    uniq = np.array([i for i in dict.fromkeys(ids.tolist()) if i < len(words)], dtype=np.int64)
+    if len(uniq):
+        hits = chars[uniq][:, [col]].nonzero()[0]
+        if len(hits):
+            return f"in '{words[uniq[hits[0]]]}'"
     return "?"
 
 
