@@ -289,20 +289,26 @@ def demo_command(out_dir, studio):
     from pathlib import Path
 
     from .articles import read_articles, write_articles_jsonl
-    from .cues import load_tagger, tag_articles
+    from .cues import tag_articles
 
     seeds = Path(__file__).resolve().parent.parent / "seeds"
     out = Path(out_dir)
     articles = read_articles(seeds)
-    tagger = load_tagger()
+    from .model import load_model
+    from .scoring import score
+
+    model = load_model()
+    tagger = model.tagger_
     tagged = tag_articles(articles, tagger)
     write_articles_jsonl(tagged, out / "spans.jsonl")
-    click.echo(f"tagged {len(tagged)} seed articles with {tagger.model_version}: {out / 'spans.jsonl'}")
-    for row in tagged.itertuples():
-        counts = {}
-        for s in row.spans:
-            counts[s["label"]] = counts.get(s["label"], 0) + 1
-        click.echo(f"  {row.id}: " + ", ".join(f"{n} {label}" for label, n in sorted(counts.items())))
+    scores = score(articles, model)
+    write_articles_jsonl(scores, out / "scores.jsonl")
+    click.echo(f"scored {len(scores)} seed articles with {model.model_version}: {out / 'scores.jsonl'} "
+               f"(spans alone: {out / 'spans.jsonl'})")
+    labels = [c[2:] for c in scores.columns if c.startswith("n_")]
+    for row in scores.itertuples():
+        counts = ", ".join(f"{getattr(row, 'n_' + lab)} {lab}" for lab in labels)
+        click.echo(f"  {row.id}: risk {row.risk:5.1f} ({row.band}); {counts}")
     if not studio:
         return
     from .studio import LocalStudio, connect, push
