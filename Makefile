@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test model bench clean
+.PHONY: demo test model bench clean chromium screenshots
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,19 @@ $(STAMP): setup.cfg pyproject.toml
 demo: $(STAMP)
 	$(BIN)/annotator demo
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest
+
+# Debian's headless Chromium for the report tests and screenshots (CI runs as root, no stdin).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; fi
+
+# PNG screenshots of both reports: the seeds' scoring report and the shipped model's training report.
+screenshots: $(STAMP) chromium
+	$(BIN)/annotator score seeds -o out/seeds.jsonl; test $$? -le 1
+	$(BIN)/annotator report out/seeds.jsonl --articles seeds -o out/seeds-report.html --screenshot out/seeds-report.png
+	$(BIN)/annotator report models/framing.skops -o out/training-report.html --screenshot out/training-report.png
 
 # Rebuild the shipped model(s) from ../shared/data with fixed seeds.
 model: $(STAMP)
