@@ -438,11 +438,16 @@ class CueTagger(BaseEstimator, TransformerMixin):
         Xdoc = [self._design(toks) for toks in toks_all]
         L = len(labels)
         docs_j = [[i for i in range(len(texts)) if lab in annotated[i]] for lab in labels]
+        skipped = {}
         for j, lab in enumerate(labels):
             if docs_j[j]:
                 yj = np.concatenate([yy[i][:, j] for i in docs_j[j]])
-                if yj.min() == yj.max():
-                    raise AnnotatorError(f"label {lab!r}: training data has only one class (no spans, or every token)")
+                if yj.min() == yj.max():  # no span of this label (or nothing but): it cannot be learned
+                    skipped[lab] = "only one class in the training data: never predicted"
+                    docs_j[j] = []
+        if len(skipped) == L:
+            raise AnnotatorError("training data has only one class for every label (no spans, or every token): "
+                                 "nothing to learn")
         self.thresholds_ = np.full(L, float(self.threshold))
         self.low_thresholds_ = self.thresholds_.copy()
         self.fit_report_ = {}
@@ -461,6 +466,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
                 self.fit_report_[lab] = {"threshold": high, "low_threshold": low, "tune_f1": round(f1, 4),
                                          "train_articles": len(docs_j[j])}
         coefs, self.intercepts_ = self._fit_pass1(Xdoc, yy, docs_j)
+        self.fit_report_.update(skipped)
         self._fold(coefs)
         del self.feature_index_
         return self

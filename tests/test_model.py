@@ -106,3 +106,31 @@ def test_empty_and_single_class_are_refused():
     frame = training_frame(load_training_data(("ptc",), limit=12))
     with pytest.raises(AnnotatorError, match="two distinct values"):
         FramingModel().fit(frame, np.full(len(frame), 0.5))
+
+
+def test_ratings_from_a_pulled_dataset_set_the_target(tmp_path):
+    """A Label Studio pull (same table shape) with framing-risk ratings trains the document score."""
+    from annotator.corpora import load_ptc
+    from annotator.dataset import Dataset, write_dataset
+
+    ptc = load_ptc(limit=24)
+    arts = ptc.articles.copy()
+    arts["corpus"] = "newsroom project"
+    arts["article_id"] = "ls/" + arts["article_id"]
+    choices = [LOW, ELEVATED, HIGH]
+    docs = pd.DataFrame({
+        "article_id": list(arts["article_id"]) * 2,
+        "annotator": ["a@x"] * len(arts) + ["b@x"] * len(arts),
+        "framing_risk": [choices[i % 3] for i in range(len(arts))] * 2,
+        "cancelled": [False] * (2 * len(arts)),
+    })
+    spans = ptc.spans.assign(article_id="ls/" + ptc.spans["article_id"], annotator="a@x")
+    path = write_dataset(Dataset(arts, docs, spans), tmp_path / "pulled")
+    frame = training_frame(load_training_data([str(path)]))
+    assert set(frame["target_source"]) == {"annotator_rating"}
+    expected = {LOW: 1 / 6, ELEVATED: 1 / 2, HIGH: 5 / 6}
+    for i, t in enumerate(frame["target"]):
+        assert t == pytest.approx(expected[choices[i % 3]])
+    model = train([str(path)], span_cv=0)
+    assert model.data_summary_["document_targets"] == {"annotator_rating": 24}
+    assert model.score(read_articles("seeds"))["risk"].between(0, 100).all()
