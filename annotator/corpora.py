@@ -202,7 +202,39 @@ def load_szeged(data_dir: str | os.PathLike | None = None, limit: int | None = N
     )
 
 
-LOADERS = {"ptc": load_ptc, "polnear": load_polnear, "szeged": load_szeged}
+#: The seed articles and their annotations (``seeds/annotations.jsonl``).
+SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def load_seeds(data_dir=None, limit: int | None = None) -> Dataset:
+    """The five seed articles with their annotations (ratings, example spans and reliability).
+
+    ``data_dir`` is accepted for a uniform loader signature and ignored: the seeds live in the
+    repository. The spans are the guidelines' examples, not an exhaustive annotation (see
+    ``annotates`` in corpora.toml); the ratings are document targets.
+    """
+    import json
+
+    from .articles import read_articles
+
+    arts = read_articles(SEEDS_DIR, errors="raise")[:limit]
+    rows = [json.loads(line) for line in (SEEDS_DIR / "annotations.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    keep = set(arts["id"])
+    docs = [(r["article_id"], r["annotator"], r["framing_risk"]) for r in rows if r["article_id"] in keep]
+    spans = [(r["article_id"], r["annotator"], s["label"], s["start"], s["end"], s["text"], s.get("reliability"))
+             for r in rows if r["article_id"] in keep for s in r["spans"]]
+    for sp_ in spans:
+        load_taxonomy().check_label(sp_[2])
+    return Dataset(
+        pd.DataFrame({"article_id": arts["id"], "text": arts["text"], "title": arts["title"], "date": arts["date"],
+                      "corpus": "seeds"}),
+        pd.DataFrame(docs, columns=["article_id", "annotator", "framing_risk"]),
+        pd.DataFrame(spans, columns=["article_id", "annotator", "label", "start", "end", "text", "reliability"]),
+        {"corpus": "seeds", "path": str(SEEDS_DIR)},
+    )
+
+
+LOADERS = {"ptc": load_ptc, "polnear": load_polnear, "szeged": load_szeged, "seeds": load_seeds}
 
 
 def load_corpora(names=("ptc", "polnear", "szeged"), data_dir=None, limit=None) -> Dataset:
