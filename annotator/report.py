@@ -232,12 +232,15 @@ def _doc_features(model, k):
     names = list(getattr(model, "feature_names_", []))
     n_dense = len(names)
     n_hashed = len(coef) - n_vocab - n_dense
+    n_bigram = min(n_hashed, 1 << int(getattr(model, "bigram_bits", 0))) if hasattr(model, "bigram_bits") else n_hashed
 
     def name(c):
         if c < n_vocab:
             return ("word", words[c] if c < len(words) else "<padding/unknown>")
+        if c < n_vocab + n_bigram:
+            return ("bigram", f"hashed bucket {c - n_vocab}")
         if c < n_vocab + n_hashed:
-            return ("hashed", f"bucket {c - n_vocab}")
+            return ("char n-gram", f"hashed bucket {c - n_vocab - n_bigram}")
         return ("cue", names[c - n_vocab - n_hashed])
 
     order = np.argsort(-np.abs(coef))
@@ -371,7 +374,7 @@ def training_report(model, output, *, dataset=None, top_terms=15, top_features=1
         "document": d,
         "spans": spans,
         "top_terms": top_terms_,
-        "document_features": {"top": top, "cues": cues, "hashed_bigram_columns": n_hashed},
+        "document_features": {"top": top, "cues": cues, "hashed_columns": n_hashed},
         "agreement": agree,
         "agreement_note": agree_note,
         "worst_errors": worst_rows,
@@ -493,6 +496,9 @@ def scoring_report(scores, output, *, articles=None, top_n=25, max_text_chars=MA
         from .model import BAND_EDGES
 
         ax.hist(risk, bins=bins, color="#1c7ed6", edgecolor="white")
+        from matplotlib.ticker import MaxNLocator
+
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         for e in BAND_EDGES:
             ax.axvline(e, color="#e03131", ls="--", lw=1)
         ax.set(xlim=(0, 100), xlabel="framing risk (0-100)", ylabel="articles", title="Score distribution")

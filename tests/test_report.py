@@ -79,6 +79,24 @@ def training(tmp_path_factory, model):
     return html, training_report(model, html)
 
 
+SAFE_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "span", "b", "div", "table",
+             "tr", "th", "td", "img", "mark", "ul", "li"}
+
+
+def _tags(html):
+    """Every start tag of a document with its attributes, as an HTML parser sees them."""
+    from html.parser import HTMLParser
+
+    found = []
+
+    class P(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append((tag, attrs))
+
+    P().feed(html)
+    return found
+
+
 # --- without a browser ----------------------------------------------------------------------------------
 
 
@@ -118,7 +136,10 @@ def test_scoring_report_html_and_summary(run):
         assert bad not in html
     assert "&lt;script&gt;alert(1)&lt;/" in html  # (a span may start inside the payload)
     assert "<script" not in html.lower().replace("&lt;script", "")
-    assert "http://" not in html and "https://" not in html.replace("https://example.com/", "")
+    tags = _tags(html)
+    assert {t for t, _ in tags} <= SAFE_TAGS
+    assert all(v.startswith("data:image/png;base64,") for t, a in tags for k, v in a if k in ("src", "href"))
+    assert not any(k.startswith("on") for t, a in tags for k, v in a)
 
 
 def test_scoring_report_without_texts_lists_spans(run, tmp_path):
@@ -128,10 +149,10 @@ def test_scoring_report_without_texts_lists_spans(run, tmp_path):
     assert s["outlets"] == []
 
 
-def test_training_report_sections(training):
+def test_training_report_sections(training, model):
     html_path, s = training
     html = html_path.read_text(encoding="utf-8")
-    assert s["kind"] == "training" and s["data"]["articles"] == 120
+    assert s["kind"] == "training" and s["data"] == json.loads(json.dumps(model.data_summary_))
     assert set(s["top_terms"]) == set(TAX.label_ids) and all(len(v) == 15 for v in s["top_terms"].values())
     assert s["document"]["band_confusion"] and s["spans"]
     assert s["agreement"] is None and "agreement is not shown" in s["agreement_note"]
