@@ -541,7 +541,7 @@ def write_report(input, output, *, articles=None, dataset=None, top_n=25) -> dic
 # --- screenshots -------------------------------------------------------------------------------------
 
 
-def screenshot(html, png, *, width=1280, height=4000, chromium=None, timeout=120) -> Path:
+def screenshot(html, png, *, width=1280, height=6000, chromium=None, timeout=120) -> Path:
     """A PNG screenshot of an HTML file with headless Chromium (fresh profile, no network)."""
     exe = chromium or os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not exe:

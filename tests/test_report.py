@@ -292,3 +292,27 @@ def test_screenshot(run, tmp_path):
         pytest.skip("chromium is not installed")
     png = screenshot(run["html"], tmp_path / "s.png", height=1200, chromium=CHROMIUM)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def test_training_report_agreement_from_a_pulled_dataset(model, tmp_path):
+    import pandas as pd
+
+    from annotator.dataset import Dataset, write_dataset
+
+    text = "Officials said the notorious plan reportedly failed. " * 3
+    low, high = TAX.rating_choices[0], TAX.rating_choices[-1]
+    lab = TAX.label_ids[0]
+    arts = pd.DataFrame({"article_id": ["a1", "a2"], "text": [text] * 2, "corpus": "project <b>x</b>"})
+    docs = pd.DataFrame([("a1", "ann", high, False), ("a1", "bob", high, False), ("a2", "ann", low, False),
+                         ("a2", "bob", high, False)], columns=["article_id", "annotator", "framing_risk", "cancelled"])
+    spans = pd.DataFrame([("a1", "ann", lab, 0, 9), ("a1", "bob", lab, 0, 9)],
+                         columns=["article_id", "annotator", "label", "start", "end"])
+    spans["text"] = [text[s:e] for s, e in zip(spans["start"], spans["end"])]
+    folder = write_dataset(Dataset(arts, docs, spans), tmp_path / "pulled")
+    html = tmp_path / "t.html"
+    s = training_report(model, html, dataset=folder)
+    assert s["agreement_note"] is None and {r["annotator"] for r in s["agreement"]["annotators"]} == {"ann", "bob"}
+    pair = [r for r in s["agreement"]["span_f1"] if r["label"] == lab]
+    assert pair and pair[0]["exact_f1"] == 1.0
+    page = html.read_text(encoding="utf-8")
+    assert "Krippendorff" in page and "ann" in page
