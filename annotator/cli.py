@@ -309,6 +309,11 @@ def demo_command(out_dir, studio):
     for row in scores.itertuples():
         counts = ", ".join(f"{getattr(row, 'n_' + lab)} {lab}" for lab in labels)
         click.echo(f"  {row.id}: risk {row.risk:5.1f} ({row.band}); {counts}")
+    from .report import scoring_report, training_report
+
+    training_report(model, out / "training-report.html")
+    scoring_report(scores, out / "scores-report.html", articles=articles)
+    click.echo(f"reports: {out / 'training-report.html'} and {out / 'scores-report.html'} (JSON summaries beside them)")
     if not studio:
         return
     from .studio import LocalStudio, connect, push
