@@ -188,8 +188,7 @@ class FramingModel(BaseEstimator):
         return m
 
     def _cues(self, texts, analyses, labels):
-        """Dense cue features: per label spans per 1,000 words, mean token probability, and
-        the share of named among source spans."""
+        """Dense cue features: per label, spans per 1,000 tokens and the mean token probability."""
         out = np.zeros((len(texts), 2 * len(labels)))
         index = {lab: j for j, lab in enumerate(labels)}
         for i, (text, a) in enumerate(zip(texts, analyses)):
