@@ -256,7 +256,8 @@ class FramingModel(BaseEstimator):
         self.calibrator_ = IsotonicRegression(y_min=0.0, y_max=100.0, out_of_bounds="clip").fit(oof, 100 * target)
         self.feature_names_ = [f"{lab}_per_1k_words" for lab in self.tagger_.labels_] + \
                               [f"{lab}_mean_probability" for lab in self.tagger_.labels_]
-        self.oof_ = {"risk": self.calibrator_.predict(oof), "target": 100 * target}
+        ids = X["article_id"].astype(str).tolist() if "article_id" in X else [str(i) for i in range(len(X))]
+        self.oof_ = {"risk": self.calibrator_.predict(oof), "target": 100 * target, "article_id": [ids[i] for i in idx]}
         from .taxonomy import load_taxonomy
 
         self.label_config_hash = load_taxonomy().config_hash

@@ -358,9 +358,17 @@ def training_report(model, output, *, dataset=None, top_terms=15, top_features=1
     if oof is not None and len(oof.get("risk", [])):
         risk, target = np.asarray(oof["risk"], float), np.asarray(oof["target"], float)
         err = risk - target
-        for i in np.argsort(-np.abs(err))[:worst]:
-            worst_rows.append({"index": int(i), "risk": float(risk[i]), "target": float(target[i]),
-                               "error": float(err[i])})
+        order = np.argsort(-np.abs(err))[:worst]
+        ids = oof.get("article_id")
+        texts = _training_texts(data, [ids[i] for i in order]) if ids is not None else {}
+        for i in order:
+            row = {"index": int(i), "risk": float(risk[i]), "target": float(target[i]), "error": float(err[i]),
+                   "article_id": ids[i] if ids is not None else None, "cues": ""}
+            text = texts.get(row["article_id"])
+            if text is not None and hasattr(model, "tagger_"):
+                strongest = sorted(model.tagger_.analyze(text)["spans"], key=lambda sp_: -sp_["score"])[:4]
+                row["cues"] = "; ".join(f"{sp_['label']}: {sp_['text'][:60]}" for sp_ in strongest)
+            worst_rows.append(row)
     confusion = d.get("band_confusion") or []
     cmax = max([max(r) for r in confusion if r] or [1]) or 1
     summary = {
@@ -378,12 +386,28 @@ def training_report(model, output, *, dataset=None, top_terms=15, top_features=1
         "agreement": agree,
         "agreement_note": agree_note,
         "worst_errors": worst_rows,
-        "worst_errors_note": ("The model stores out-of-fold scores and targets, but not the article ids or texts: "
-                              "rows are numbered in training order (articles with a document target)."),
+        "worst_errors_note": ("Out-of-fold score against the target (both 0-100), furthest first; cues are the "
+                              "model's strongest spans in the article, when its corpus can be read here."),
     }
     plots = _training_plots(d, spans, oof)
     return _render("training.html.j2", output, summary, plots=plots, cmax=cmax,
                    span_table=[r for r in spans], title=f"Training report: {summary['model_version']}")
+
+
+def _training_texts(data: dict, ids) -> dict:
+    """Texts of the given training articles, from the shared corpora named in the data summary."""
+    from .corpora import LOADERS
+    from .training import load_training_data
+
+    names = [c for c in (data.get("articles_per_corpus") or {}) if c in LOADERS]
+    if not names:
+        return {}
+    try:
+        arts = load_training_data(names).articles
+    except AnnotatorError:
+        return {}
+    wanted = set(ids)
+    return {a: t for a, t in zip(arts["article_id"], arts["text"]) if a in wanted}
 
 
 # --- scoring report --------------------------------------------------------------------------------
