@@ -321,7 +321,7 @@ def demo_command(out_dir, studio):
     local = LocalStudio()
     st = local.up()
     click.echo(f"Label Studio is up at {st['url']}; login and API token in {st['credentials']}")
-    conn = connect(data_dir=local.data_dir)
+    conn = connect(st["url"], (local.credentials() or {}).get("api_key"))  # the local server, whatever the env says
     summary = push(articles, "annotator demo", tagger=tagger, studio=conn)
     counts = summary["status"].value_counts().to_dict()
     pid = summary["project_id"].iloc[0] if "project_id" in summary else None

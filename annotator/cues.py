@@ -376,6 +376,9 @@ class CueTagger(BaseEstimator, TransformerMixin):
     lexicon_ : str
         The sentiment/subjectivity lexicon used at fit time (``word<TAB>features`` lines).
     intercepts_ : ndarray of shape (n_labels,)
+    fit_report_ : dict
+        Per label: tuned thresholds, the held-out span F1, and ``pr_curve`` (``[threshold,
+        precision, recall]`` rows on the held-out articles, partial-overlap credit).
     thresholds_, low_thresholds_ : ndarray of shape (n_labels,)
         Hysteresis decoding: runs of tokens above the low threshold that reach the
         high one become spans.
@@ -460,11 +463,13 @@ class CueTagger(BaseEstimator, TransformerMixin):
                     continue
                 probs = [_sigmoid(np.asarray(Xdoc[i] @ coefs[j]) + icpt[j]) for i in td]
                 gold = [[(s, e) for (l_, s, e) in y[i] if l_ == lab] for i in td]
-                high, low, f1 = _tune_threshold(probs, gold, [starts_all[i] for i in td], [ends_all[i] for i in td],
-                                                [_segments(texts[i], toks_all[i], starts_all[i], ends_all[i]) for i in td])
+                high, low, f1, curve = _tune_threshold(
+                    probs, gold, [starts_all[i] for i in td], [ends_all[i] for i in td],
+                    [_segments(texts[i], toks_all[i], starts_all[i], ends_all[i]) for i in td])
                 self.thresholds_[j], self.low_thresholds_[j] = high, low
                 self.fit_report_[lab] = {"threshold": high, "low_threshold": low, "tune_f1": round(f1, 4),
-                                         "train_articles": len(docs_j[j])}
+                                         "train_articles": len(docs_j[j]), "tune_articles": len(td),
+                                         "pr_curve": curve}
         coefs, self.intercepts_ = self._fit_pass1(Xdoc, yy, docs_j)
         self.fit_report_.update(skipped)
         self._fold(coefs)
@@ -759,18 +764,22 @@ def _decode(prob, threshold, starts, ends, low=None, seg=None):
 
 
 def _tune_threshold(probs, gold, starts, ends, segs):
-    """(high, low, F1): the hysteresis thresholds with the best partial-overlap span F1."""
+    """(high, low, F1, curve): the hysteresis thresholds with the best partial-overlap span F1, and
+    the precision-recall curve over the high threshold at the best low/high ratio."""
     from .evaluation import span_prf
 
-    best = (0.5, 0.5, -1.0)
+    best = (0.5, 0.5, -1.0, 1.0)
+    table = {}
     for t in (0.02, 0.05, 0.08, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8):
         for ratio in (1.0, 0.6, 0.35, 0.2):
             pred = [[(s, e) for s, e, _ in _decode(p, t, st, en, t * ratio, sg)]
                     for p, st, en, sg in zip(probs, starts, ends, segs)]
-            f1 = span_prf(gold, pred)["f1"]
-            if f1 > best[2]:
-                best = (t, round(t * ratio, 4), float(f1))
-    return best
+            res = span_prf(gold, pred)
+            table[t, ratio] = res
+            if res["f1"] > best[2]:
+                best = (t, round(t * ratio, 4), float(res["f1"]), ratio)
+    curve = [[t, round(r["precision"], 4), round(r["recall"], 4)] for (t, ratio), r in table.items() if ratio == best[3]]
+    return best[0], best[1], best[2], curve
 
 
 # ---------------------------------------------------------------------------------------------

@@ -271,7 +271,7 @@ def _agreement(dataset, summary):
     return js, None
 
 
-def _training_plots(d, spans, oof):
+def _training_plots(d, spans, oof, curves=None):
     plt = _plt()
     plots = {}
     tax = load_taxonomy()
@@ -286,6 +286,13 @@ def _training_plots(d, spans, oof):
             ok = (p > 0) & (p <= 1)
             ax.plot(r[ok], p[ok], color="#ccc", lw=0.8)
             ax.annotate(f"F1={f}", (r[ok][-1], p[ok][-1]), fontsize=7, color="#999")
+        for lab, rep in (curves or {}).items():
+            pts = sorted((r, p) for _, p, r in (rep.get("pr_curve", []) if isinstance(rep, dict) else []))
+            if pts:
+                ax.plot([r for r, _ in pts], [p for _, p in pts], color=colors.get(lab, "#555"), lw=1.2, alpha=0.8,
+                        label=f"{lab}: threshold sweep, {rep.get('tune_articles', '?')} held-out articles")
+        if any(isinstance(rep, dict) and rep.get("pr_curve") for rep in (curves or {}).values()):
+            ax.legend(fontsize=6, loc="lower left")
         for row in rows:
             lab = row["label"]
             ax.scatter(row["recall"], row["precision"], s=60, color=colors.get(lab, "#555"), edgecolor="k",
@@ -293,7 +300,7 @@ def _training_plots(d, spans, oof):
             ax.annotate(f"{lab} ({row['corpus']})", (row["recall"], row["precision"]), fontsize=7,
                         xytext=(4, 4), textcoords="offset points")
         ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="recall", ylabel="precision",
-               title="Span precision / recall (cross-validated)")
+               title="Span P/R: cross-validated (points), threshold sweeps (lines)")
         plots["pr"] = _png(fig)
     if d.get("calibration"):
         fig, ax = plt.subplots(figsize=(4.6, 4.2))
@@ -389,7 +396,8 @@ def training_report(model, output, *, dataset=None, top_terms=15, top_features=1
         "worst_errors_note": ("Out-of-fold score against the target (both 0-100), furthest first; cues are the "
                               "model's strongest spans in the article, when its corpus can be read here."),
     }
-    plots = _training_plots(d, spans, oof)
+    curves = getattr(getattr(model, "tagger_", None), "fit_report_", None)
+    plots = _training_plots(d, spans, oof, curves)
     return _render("training.html.j2", output, summary, plots=plots, cmax=cmax,
                    span_table=[r for r in spans], title=f"Training report: {summary['model_version']}")
 
