@@ -168,12 +168,13 @@ def push_command(inputs, project, tagger_path, rules_only, no_predictions, chunk
     Idempotent: articles already in the project (same article id) are not
     imported again; with a new tagger model_version they get its prediction.
     """
-    from .studio import connect, push, rules_tagger
+    from .cues import RulesTagger
+    from .studio import connect, push
 
     if no_predictions:
         tagger = None
     elif rules_only:
-        tagger = rules_tagger()
+        tagger = RulesTagger()
     else:
         from .cues import load_tagger
 
@@ -289,7 +290,6 @@ def demo_command(out_dir, studio):
     from pathlib import Path
 
     from .articles import read_articles, write_articles_jsonl
-    from .cues import tag_articles
 
     seeds = Path(__file__).resolve().parent.parent / "seeds"
     out = Path(out_dir)
@@ -298,10 +298,8 @@ def demo_command(out_dir, studio):
     from .scoring import score
 
     model = load_model()
-    tagger = model.tagger_
-    tagged = tag_articles(articles, tagger)
-    write_articles_jsonl(tagged, out / "spans.jsonl")
     scores = score(articles, model)
+    write_articles_jsonl(scores[["id", "spans", "error"]], out / "spans.jsonl")  # as `annotator tag` writes
     write_articles_jsonl(scores, out / "scores.jsonl")
     click.echo(f"scored {len(scores)} seed articles with {model.model_version}: {out / 'scores.jsonl'} "
                f"(spans alone: {out / 'spans.jsonl'})")
@@ -322,7 +320,7 @@ def demo_command(out_dir, studio):
     st = local.up()
     click.echo(f"Label Studio is up at {st['url']}; login and API token in {st['credentials']}")
     conn = connect(st["url"], (local.credentials() or {}).get("api_key"))  # the local server, whatever the env says
-    summary = push(articles, "annotator demo", tagger=tagger, studio=conn)
+    summary = push(articles, "annotator demo", tagger=model.tagger_, studio=conn)
     counts = summary["status"].value_counts().to_dict()
     pid = summary["project_id"].iloc[0] if "project_id" in summary else None
     click.echo(f"pushed the seeds to project 'annotator demo' ({counts}); open "

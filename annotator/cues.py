@@ -43,7 +43,7 @@ from .taxonomy import LABEL_CONFIG_DIR, load_taxonomy
 
 __all__ = [
     "Rule", "load_rules", "apply_rules", "CueTagger", "tokenize", "tag_texts", "tag_articles",
-    "load_tagger", "merge_spans", "training_inputs", "DEFAULT_TAGGER",
+    "load_tagger", "merge_spans", "training_inputs", "RulesTagger", "DEFAULT_TAGGER",
 ]
 
 #: The shipped framing model; its span tagger is the default cue tagger.
@@ -801,6 +801,18 @@ def load_tagger(path=None) -> CueTagger:
     if isinstance(tagger, CueTagger):
         return tagger
     raise AnnotatorError(f"{path}: not a cue tagger or framing model")
+
+
+class RulesTagger:
+    """The cue rules alone as a tagger (``model_version``, ``tag``), e.g. for pre-annotations."""
+
+    def __init__(self):
+        import hashlib
+
+        self.model_version = "cue-rules-" + hashlib.sha256(repr(load_rules()).encode()).hexdigest()[:12]
+
+    def tag(self, texts):
+        return tag_texts(list(texts), tagger=False)
 
 
 def tag_texts(texts, tagger=None) -> list:

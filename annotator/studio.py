@@ -76,7 +76,7 @@ __all__ = [
     "resolve_connection", "connect", "push", "pull", "build_prediction", "compare_configs",
     "py_to_ls_offsets", "ls_to_py_offsets", "span_mismatches", "default_data_dir",
     "ensure_template", "TemplateServer", "start_server", "wait_healthy", "stop_server", "free_port", "server_env",
-    "LS_VERSION", "existing_tasks", "export_tasks", "tasks_to_dataset", "rules_tagger", "write_csv",
+    "LS_VERSION", "existing_tasks", "export_tasks", "tasks_to_dataset", "write_csv",
 ]
 
 LS_VERSION = "1.23.2"
@@ -1267,27 +1267,6 @@ def pull(project: str, out: str | os.PathLike | None = None, *, url: str | None 
 
 
 # --- small helpers for the CLI ----------------------------------------------------------------
-
-
-class _RulesTagger:
-    """The cue rules (``label_config/cues.toml``) as a tagger; model_version names a hash of the rules."""
-
-    def __init__(self):
-        import hashlib
-
-        from .cues import load_rules
-
-        self.model_version = "cue-rules-" + hashlib.sha256(repr(load_rules()).encode()).hexdigest()[:12]
-
-    def tag(self, texts):
-        from .cues import tag_texts
-
-        return tag_texts(list(texts), tagger=False)
-
-
-def rules_tagger():
-    """A tagger (``model_version``, ``tag``) running only the cue rules."""
-    return _RulesTagger()
 
 
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike) -> None:
