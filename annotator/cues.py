@@ -55,7 +55,8 @@ RULES_MEASURED = LABEL_CONFIG_DIR / "rules_measured.json"
 # tokens
 
 _TOKEN = re.compile(r"\w+(?:['’.-]\w+)*|[^\w\s]", re.UNICODE)
-_SENTENCE_END = frozenset(".!?")
+#: The same pattern as a capturing split: [gap, token, gap, ..., token, gap] in one regex pass.
+_TOKEN_SPLIT = re.compile("(" + _TOKEN.pattern + ")", re.UNICODE)
 #: Abbreviations whose following "." does not end a sentence.
 _ABBREVIATIONS = frozenset(
     "Mr Mrs Ms Dr St Gov Sen Sens Rep Reps Jr Sr Gen Lt Col Sgt Prof Rev Capt Maj Adm Pres No Vol Inc Co Corp Ltd".split())
@@ -64,15 +65,14 @@ _ABBREVIATIONS = frozenset(
 def tokenize(text: str):
     """Word and punctuation tokens of ``text``: (tokens, starts, ends).
 
-    Every character outside a token is white space, so the gaps :meth:`re.Pattern.split`
-    returns give the offsets without a Python loop over the tokens.
+    Every character outside a token is white space; one capturing :meth:`re.Pattern.split`
+    gives the tokens and the gaps between them, and the running sum of their lengths
+    gives the offsets without a Python loop over the tokens.
     """
-    toks = _TOKEN.findall(text)
-    n = len(toks)
-    gaps = np.fromiter(map(len, _TOKEN.split(text)), dtype=np.int64, count=n + 1)
-    lens = np.fromiter(map(len, toks), dtype=np.int64, count=n)
-    ends = np.cumsum(gaps[:n] + lens)
-    return toks, ends - lens, ends
+    parts = _TOKEN_SPLIT.split(text)
+    bounds = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+    np.cumsum(bounds, out=bounds)
+    return parts[1::2], bounds[0:-1:2], bounds[1::2]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -84,8 +84,8 @@ class Rule:
     """One named cue rule (see ``label_config/cues.toml``).
 
     A pattern rule runs its regular expression (only on texts containing one of its
-    ``triggers``, when it has any); a lexicon rule matches lexicon entries token by
-    token (whole words, any case).
+    ``triggers``, when it has any; with a ``window``, only around them); a lexicon rule
+    matches lexicon entries token by token (whole words, any case).
     """
 
     name: str
@@ -97,45 +97,13 @@ class Rule:
     description: str = ""
     source: str = ""
 
-    def find(self, text: str, tokens=None, lowered=None):
-        """(start, end) of every match; the ``span`` group when the pattern has one.
+    def find(self, text: str):
+        """(start, end) of every match in ``text``; the ``span`` group when the pattern has one."""
+        for _label, s, e, _score in _matcher((self,)).apply_text(text):
+            yield s, e
 
-        ``tokens`` is :func:`tokenize`'s output and ``lowered`` ``text.lower()``, when
-        the caller has them already.
-        """
-        if self.lexicon is not None:
-            toks, starts, ends = tokens if tokens is not None else tokenize(text)
-            lowered = text.lower() if lowered is None else lowered
-            if len(lowered) != len(text):  # a character whose lower case is longer: compare token by token
-                candidates = [i for i, t in enumerate(toks) if t.lower() in self.lexicon]
-            else:
-                candidates = set()
-                for first in self.lexicon:
-                    pos = lowered.find(first)
-                    while pos >= 0:
-                        i = int(np.searchsorted(starts, pos))
-                        if i < len(toks) and starts[i] == pos and ends[i] - pos == len(first):
-                            candidates.add(i)
-                        pos = lowered.find(first, pos + 1)
-                candidates = sorted(candidates)
-            done = -1
-            for i in candidates:
-                if i <= done:
-                    continue
-                for entry in self.lexicon[toks[i].lower()]:  # longest first
-                    j = i + len(entry)
-                    if j <= len(toks) and tuple(t.lower() for t in toks[i:j]) == entry:
-                        yield int(starts[i]), int(ends[j - 1])
-                        done = j - 1
-                        break
-            return
-        regions = [(0, len(text))]
-        if self.triggers:
-            lowered = text.lower() if lowered is None else lowered
-            if not any(t in lowered for t in self.triggers):
-                return
-            if self.window:
-                regions = _trigger_windows(lowered, self.triggers, *self.window)
+    def search(self, text: str, regions):
+        """Pattern matches inside the (start, end) character regions of ``text``."""
         grouped = "span" in self.regex.groupindex
         for a, b in regions:
             for m in self.regex.finditer(text, a, b):
@@ -144,22 +112,157 @@ class Rule:
                     yield s, e
 
 
-def _trigger_windows(lowered, triggers, before, after):
-    """Merged (start, end) character windows around every occurrence of the triggers."""
-    wins = []
-    for t in triggers:
-        pos = lowered.find(t)
-        while pos >= 0:
-            wins.append((max(0, pos - before), min(len(lowered), pos + len(t) + after)))
-            pos = lowered.find(t, pos + 1)
-    wins.sort()
-    merged = []
-    for a, b in wins:
-        if merged and a <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
-        else:
-            merged.append([a, b])
-    return merged
+class RuleMatcher:
+    """Rules applied to tokenised texts, several at a time.
+
+    Whether a token can start a lexicon entry, or contains one of a pattern rule's
+    triggers (the first word of a multi-word trigger), is precomputed for every entry of
+    a vocabulary (the cue tagger's) and cached for other tokens, so finding where the
+    rules may match is a few array gathers; only those places are then checked, in Python
+    (lexicon entries) or by the rule's regular expression (in a window around each trigger).
+
+    Parameters
+    ----------
+    rules : sequence of Rule
+    vocabulary : sequence of str
+        Token strings with precomputed flags; token ids index into it, and
+        ``len(vocabulary) + 1`` stands for "not in the vocabulary".
+    """
+
+    def __init__(self, rules, vocabulary=()):
+        self.rules = tuple(rules)
+        prec = rule_precision()
+        self.scores = [float(prec.get(r.name, 0.5)) for r in self.rules]
+        # each trigger is looked for by its longest word; a window around that word's token must
+        # cover the whole trigger, so it reaches `before` more characters back and `after` more on
+        self._before, self._after, keys = [], [], []
+        for r in self.rules:
+            before = after = 0
+            words = []
+            for t in r.triggers:
+                parts = [(m.start(), m.group()) for m in re.finditer(r"\S+", t)]
+                if not parts:
+                    continue
+                at, word = max(parts, key=lambda p: len(p[1]))
+                before, after = max(before, at), max(after, len(t) - at - len(word))
+                words.append(word)
+            self._before.append(before)
+            self._after.append(after)
+            keys.append(tuple(dict.fromkeys(words)))
+        self._keys = keys
+        # tokens outside the vocabulary: one regex finds which trigger words they contain
+        every = sorted({w for ws in keys for w in ws}, key=len, reverse=True)
+        self._any_key = re.compile("|".join(map(re.escape, every))) if every else None
+        words = [w.lower() for w in vocabulary]
+        self.unknown_id = len(words) + 1
+        self.flags = np.zeros((len(self.rules), len(words) + 2), dtype=bool)
+        joined = "\n".join(words)
+        word_starts = np.cumsum([0] + [len(w) + 1 for w in words[:-1]]) if words else np.zeros(0, np.int64)
+        for j, rule in enumerate(self.rules):
+            if not words:
+                break
+            if rule.lexicon is not None:
+                self.flags[j, :len(words)] = np.fromiter(map(rule.lexicon.__contains__, words), bool, len(words))
+            for w in keys[j]:
+                pos = [m.start() for m in re.finditer(re.escape(w), joined)]
+                if pos:
+                    self.flags[j, np.searchsorted(word_starts, pos, side="right") - 1] = True
+        self._other: dict = {}
+
+    def _token_flags(self, tok: str):
+        low = tok.lower()
+        row = [r.lexicon is not None and low in r.lexicon for r in self.rules]
+        if self._any_key is not None and self._any_key.search(low):
+            for j, ws in enumerate(self._keys):
+                row[j] = row[j] or any(w in low for w in ws)
+        return row
+
+    def token_flags(self, tokens, ids):
+        """Rules × tokens boolean matrix: the token may start a match of the rule."""
+        flags = self.flags[:, ids]
+        other = np.flatnonzero(ids >= self.unknown_id)
+        if len(other):
+            cache = self._other
+            if len(cache) > 200_000:
+                cache.clear()
+            rows = []
+            for i in other.tolist():
+                tok = tokens[i]
+                row = cache.get(tok)
+                if row is None:
+                    row = cache[tok] = self._token_flags(tok)
+                rows.append(row)
+            flags[:, other] = np.array(rows, dtype=bool).T
+        return flags
+
+    def apply_text(self, text: str, rule_names=False):
+        """Spans of the rules in one text: ``[(label, start, end, score), ...]``."""
+        toks, starts, ends = tokenize(text)
+        ids = np.full(len(toks), self.unknown_id, dtype=np.int64)
+        return self.apply([text], toks, starts, ends, np.array([0, len(toks)]), ids, rule_names)[0]
+
+    def apply(self, texts, tokens, starts, ends, offsets, ids, rule_names=False):
+        """Spans of the rules in tokenised texts.
+
+        ``tokens``, ``starts``, ``ends`` and ``ids`` are flat over the texts (offsets within
+        each text), ``offsets`` the first token of each text (plus the total). Returns one
+        list per text of ``(label, start, end, score)`` tuples (plus the rule name with
+        ``rule_names``).
+        """
+        out = [[] for _ in texts]
+        if not len(tokens) or not self.rules:
+            return out
+        flags = self.token_flags(tokens, ids)
+        for j, rule in enumerate(self.rules):
+            tag = (rule.label,)
+            score = (self.scores[j], rule.name) if rule_names else (self.scores[j],)
+            if rule.lexicon is None and not rule.triggers:
+                for a, text in enumerate(texts):
+                    out[a].extend(tag + se + score for se in rule.search(text, [(0, len(text))]))
+                continue
+            hits = np.flatnonzero(flags[j])
+            if not len(hits):
+                continue
+            arts = (np.searchsorted(offsets, hits, side="right") - 1).tolist()
+            if rule.lexicon is not None:
+                done = -1
+                for g, a in zip(hits.tolist(), arts):
+                    if g <= done:
+                        continue
+                    stop = offsets[a + 1]
+                    for entry in rule.lexicon[tokens[g].lower()]:  # longest first
+                        k = g + len(entry)
+                        if k <= stop and (len(entry) == 1 or tuple(t.lower() for t in tokens[g:k]) == entry):
+                            out[a].append(tag + (int(starts[g]), int(ends[k - 1])) + score)
+                            done = k - 1
+                            break
+                continue
+            if not rule.window:
+                for a in dict.fromkeys(arts):
+                    out[a].extend(tag + se + score for se in rule.search(texts[a], [(0, len(texts[a]))]))
+                continue
+            before, after = rule.window
+            lo = np.maximum(starts[hits] - (self._before[j] + before), 0).tolist()
+            hi = (ends[hits] + (self._after[j] + after)).tolist()
+            regions: list = []
+            cur = -1
+            for a, s, e in zip(arts, lo, hi):
+                if a == cur and s <= regions[-1][1]:
+                    if e > regions[-1][1]:
+                        regions[-1][1] = e
+                    continue
+                if regions and cur >= 0 and a != cur:
+                    self._search(rule, texts[cur], regions, out[cur], tag, score)
+                    regions = []
+                cur = a
+                regions.append([s, e])
+            self._search(rule, texts[cur], regions, out[cur], tag, score)
+        return out
+
+    @staticmethod
+    def _search(rule, text, regions, out, tag, score):
+        n = len(text)
+        out.extend(tag + se + score for se in rule.search(text, [(s, min(e, n)) for s, e in regions]))
 
 
 def _read_lexicon(path: Path) -> dict:
@@ -221,25 +324,36 @@ def rule_precision() -> dict:
     return {r["rule"]: r["precision"] for r in data.get("rules", []) if r.get("precision") is not None}
 
 
-def apply_rules(text: str, rules=None, tokens=None) -> list:
+def apply_rules(text: str, rules=None) -> list:
     """Spans found by the rules in ``text`` (each with its ``rule`` name)."""
-    rules = load_rules() if rules is None else rules
-    prec = rule_precision()
-    lowered = text.lower()
-    out = []
-    for rule in rules:
-        score = float(prec.get(rule.name, 0.5))
-        for s, e in rule.find(text, tokens, lowered):
-            out.append({"label": rule.label, "start": s, "end": e, "text": text[s:e], "score": score, "rule": rule.name})
-    return out
+    return [{"label": lab, "start": st, "end": en, "text": text[st:en], "score": sc, "rule": name}
+            for lab, st, en, sc, name in _matcher(load_rules() if rules is None else rules).apply_text(text, True)]
+
+
+_MATCHERS: dict = {}
+
+
+def _matcher(rules) -> RuleMatcher:
+    """A vocabulary-free :class:`RuleMatcher` for a tuple of rules (kept while the tuple lives)."""
+    key = id(rules)
+    hit = _MATCHERS.get(key)
+    if hit is None or hit[0] is not rules:
+        if len(_MATCHERS) > 64:
+            _MATCHERS.clear()
+        hit = _MATCHERS[key] = (rules, RuleMatcher(rules))
+    return hit[1]
 
 
 def merge_spans(spans: list, text: str) -> list:
     """Union overlapping spans of the same label (score: the highest); sorted by start."""
-    items = sorted((d["label"], int(d["start"]), int(d["end"]), float(d["score"])) for d in spans)
+    return _merge(((d["label"], int(d["start"]), int(d["end"]), float(d["score"])) for d in spans), text)
+
+
+def _merge(items, text: str) -> list:
+    """:func:`merge_spans` on ``(label, start, end, score)`` tuples."""
     out = []
     cur = None
-    for label, s, e, score in items:
+    for label, s, e, score in sorted(items):
         if cur is not None and label == cur[0] and s < cur[2]:
             if e > cur[2]:
                 cur[2] = e
@@ -566,7 +680,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
         return {k: v for k, v in state.items() if k not in self._CACHES}
 
     def _lookups(self) -> dict:
-        """Dictionaries rebuilt from the stored strings (not saved in model files)."""
+        """Lookups rebuilt from the stored strings and arrays (not saved in model files)."""
         cache = self.__dict__.get("_lookup_cache")
         if cache is None:
             words = self.vocabulary_.split("\n") if self.vocabulary_ else []
@@ -576,16 +690,43 @@ class CueTagger(BaseEstimator, TransformerMixin):
                     w, _, f = line.partition("\t")
                     lex[w] = f.split()
             names = self.feature_names_.split("\n") if self.feature_names_ else []
+            abbreviation = np.zeros(self.tables_.shape[2], dtype=bool)
+            abbreviation[[i for i, w in enumerate(words) if w in _ABBREVIATIONS]] = True
             cache = {"vocab": {t: i for i, t in enumerate(words)}, "lex": lex,
-                     "fw": {n: i for i, n in enumerate(names)}}
+                     "fw": {n: i for i, n in enumerate(names)},
+                     # per window offset, vocabulary row x label: one contiguous gather per offset
+                     "tables": np.ascontiguousarray(self.tables_.transpose(1, 2, 0)),
+                     "abbreviation": abbreviation, "unknown": {}, "rules": {}}
             self.__dict__["_lookup_cache"] = cache
         return cache
 
-    def _unknown_row(self, tok, cache):
+    def warm(self):
+        """Build the prediction lookups now (e.g. before forking workers that share them)."""
+        check_is_fitted(self, "tables_")
+        self._lookups()
+        if self.use_rules:
+            self._rule_matcher()
+        return self
+
+    def _rule_matcher(self):
+        rules = load_rules()
+        cache = self._lookups()["rules"]
+        hit = cache.get(id(rules))
+        if hit is None or hit[0] is not rules:
+            cache.clear()
+            words = self.vocabulary_.split("\n") if self.vocabulary_ else []
+            hit = cache[id(rules)] = (rules, RuleMatcher(rules, words))
+        return hit[1]
+
+    def _unknown_delta(self, tok):
+        """Score change (labels × offsets) of an out-of-vocabulary token over the generic unknown row."""
+        lookup = self._lookups()
+        cache = lookup["unknown"]
         row = cache.get(tok)
         if row is None:
-            row = self.tables_[:, :, -1].copy()
-            lookup = self._lookups()
+            if len(cache) > 100_000:
+                cache.clear()
+            row = np.zeros(self.tables_.shape[:2], dtype=np.float32)
             for f in token_features(tok, lookup["lex"]):
                 i = lookup["fw"].get(f)
                 if i is not None:
@@ -598,52 +739,94 @@ class CueTagger(BaseEstimator, TransformerMixin):
         vocab = self._lookups()["vocab"]
         return np.fromiter(map(vocab.get, toks, repeat(len(vocab) + 1)), dtype=np.int64, count=len(toks))
 
-    def token_scores(self, toks, ids=None):
-        """Probability per token and label, shape (n_tokens, n_labels)."""
+    def token_scores(self, toks, ids=None, offsets=None):
+        """Probability per token and label, shape (n_tokens, n_labels).
+
+        ``toks`` may hold several articles one after the other, ``offsets`` giving the
+        first token of each (plus the total): windows do not cross articles.
+        """
         check_is_fitted(self, "tables_")
         n = len(toks)
         L, K = self.tables_.shape[:2]
         if n == 0:
             return np.zeros((0, L), np.float32)
         ids = self.token_ids(toks) if ids is None else ids
+        offsets = np.array([0, n]) if offsets is None else np.asarray(offsets)
+        tables = self._lookups()["tables"]
         pad = self.tables_.shape[2] - 2
-        unk = pad + 1
         w = self.window
-        padded = np.concatenate([np.full(w, pad), ids, np.full(w, pad)])
-        z = np.tile(self.intercepts_.astype(np.float32), (n, 1))
+        # each article padded with w pad tokens on either side, in one array
+        art = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+        pos = np.arange(n) + w * (art + 1)
+        padded = np.full(n + w * len(offsets), pad, dtype=np.int64)
+        padded[pos] = ids
+        z = np.empty((n, L), dtype=np.float32)
+        z[:] = self.intercepts_.astype(np.float32)
         for k in range(K):
-            z += self.tables_[:, k, padded[k:k + n]].T
-        unknown = np.flatnonzero(ids == unk)
+            z += tables[k][padded[pos + (k - w)]]
+        unknown = np.flatnonzero(ids == pad + 1)
         if len(unknown):
-            cache: dict = {}
-            for r in unknown:
-                row = self._unknown_row(toks[r], cache) - self.tables_[:, :, -1]
-                for k in range(K):
-                    i = r - (k - w)  # token r is at offset k of token i
-                    if 0 <= i < n:
-                        z[i] += row[:, k]
+            delta = np.stack([self._unknown_delta(toks[r]) for r in unknown.tolist()])
+            token_at = np.full(len(padded), -1, dtype=np.int64)
+            token_at[pos] = np.arange(n)
+            for k in range(K):  # unknown token r is at offset k of token r - (k - w)
+                target = token_at[pos[unknown] - (k - w)]
+                ok = target >= 0
+                np.add.at(z, target[ok], delta[ok, :, k])
         return _sigmoid(z)
+
+    def analyze_batch(self, texts) -> "TaggedBatch":
+        """One vectorised pass over several texts: tokens, vocabulary ids, token probabilities
+        and spans (decoded, with rules, merged) of each; see :class:`TaggedBatch`."""
+        check_is_fitted(self, "tables_")
+        texts = list(texts)
+        tokens, lens = [], []
+        counts = np.zeros(len(texts), dtype=np.int64)
+        for i, text in enumerate(texts):
+            parts = _TOKEN_SPLIT.split(text)
+            tokens.extend(parts[1::2])
+            lens.extend(map(len, parts))
+            counts[i] = len(parts) >> 1
+        n = len(tokens)
+        offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        art = np.repeat(np.arange(len(texts)), counts)
+        bounds = np.fromiter(lens, dtype=np.int64, count=len(lens))
+        np.cumsum(bounds, out=bounds)
+        at = 2 * np.arange(n) + 1 + art  # token g of text a is part 2g + 1 + a of the concatenated splits
+        gends = bounds[at]
+        gstarts = bounds[at - 1]
+        text_start = np.zeros(len(texts), dtype=np.int64)
+        if len(texts) > 1:
+            np.cumsum(np.fromiter(map(len, texts[:-1]), dtype=np.int64, count=len(texts) - 1), out=text_start[1:])
+        starts = gstarts - text_start[art]
+        ends = gends - text_start[art]
+        ids = self.token_ids(tokens)
+        probs = self.token_scores(tokens, ids, offsets)
+        seg = _segments_flat("".join(texts), tokens, gstarts, gends, offsets, ids, self._lookups()["abbreviation"])
+        items = [[] for _ in texts]
+        for j, lab in enumerate(self.labels_):
+            a, b, score = _runs(probs[:, j], self.thresholds_[j], self.low_thresholds_[j], seg)
+            for t, s, e, sc in zip(art[a].tolist(), starts[a].tolist(), ends[b - 1].tolist(), score.tolist()):
+                items[t].append((lab, s, e, sc))
+        if self.use_rules:
+            for t, found in enumerate(self._rule_matcher().apply(texts, tokens, starts, ends, offsets, ids)):
+                items[t].extend(found)
+        spans = [_merge(it, text) for it, text in zip(items, texts)]
+        return TaggedBatch(offsets, tokens, starts, ends, ids, probs, spans)
 
     def analyze(self, text):
         """Everything one pass over ``text`` gives: a dict with ``tokens``, ``starts``, ``ends``,
         ``ids`` (vocabulary rows), ``probs`` (token × label) and ``spans`` (merged, with rules)."""
-        check_is_fitted(self, "tables_")
-        toks, starts, ends = tokenize(text)
-        ids = self.token_ids(toks)
-        probs = self.token_scores(toks, ids)
-        seg = _segments(text, toks, starts, ends)
-        spans = []
-        for j, lab in enumerate(self.labels_):
-            for s, e, score in _decode(probs[:, j], self.thresholds_[j], starts, ends, self.low_thresholds_[j], seg):
-                spans.append({"label": lab, "start": s, "end": e, "score": score})
-        if self.use_rules:
-            spans.extend(apply_rules(text, load_rules(), (toks, starts, ends)))
-        return {"tokens": toks, "starts": starts, "ends": ends, "ids": ids, "probs": probs,
-                "spans": merge_spans(spans, text)}
+        return self.analyze_batch([text]).article(0)
 
-    def predict_spans(self, X):
+    def predict_spans(self, X, batch_size=256):
         """Spans per article: a list of span dicts for each text in ``X``."""
-        return [self.analyze(text)["spans"] for text in X]
+        X = list(X)
+        out = []
+        for i in range(0, len(X), batch_size):
+            out.extend(self.analyze_batch(X[i:i + batch_size]).spans)
+        return out
 
     def tag(self, texts):
         """Alias of :meth:`predict_spans` (the pre-annotation contract)."""
@@ -701,66 +884,122 @@ def _fingerprint(arr) -> str:
     return hashlib.sha1(np.ascontiguousarray(arr).tobytes()).hexdigest()[:10]
 
 
-def _segments(text, toks, starts, ends):
-    """Token flags for decoding: (is punctuation, sentence end, first token after a line break)."""
-    n = len(toks)
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+@dataclass
+class TaggedBatch:
+    """What :meth:`CueTagger.analyze_batch` finds in several texts.
+
+    Token arrays are flat, text after text; text ``i`` owns tokens
+    ``offsets[i]:offsets[i + 1]``. ``starts``/``ends`` are offsets within each text.
+    """
+
+    offsets: np.ndarray
+    tokens: list
+    starts: np.ndarray
+    ends: np.ndarray
+    ids: np.ndarray
+    probs: np.ndarray  # (n_tokens, n_labels)
+    spans: list  # per text: span dicts
+
+    def article(self, i: int) -> dict:
+        """Text ``i`` as a dict: ``tokens``, ``starts``, ``ends``, ``ids``, ``probs``, ``spans``."""
+        a, b = int(self.offsets[i]), int(self.offsets[i + 1])
+        return {"tokens": self.tokens[a:b], "starts": self.starts[a:b], "ends": self.ends[a:b],
+                "ids": self.ids[a:b], "probs": self.probs[a:b], "spans": self.spans[i]}
+
+
+def _segments_flat(joined, tokens, starts, ends, offsets, ids=None, abbreviation=None):
+    """Token flags for decoding, over texts laid end to end in ``joined`` (``starts``/``ends``
+    index into it; ``offsets`` the first token of each text).
+
+    Returns (punct, stop, brk, next_word, prev_word): punctuation token; sentence end; a
+    line break or a text start before the token; the index of the first non-punctuation
+    token at or after each token, and of the last one at or before it.
+    """
+    n = len(tokens)
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     single = (ends - starts) == 1
     first = codes[starts] if n else np.zeros(0, np.uint32)
     ascii_word = ((first >= 48) & (first <= 57)) | ((first >= 65) & (first <= 90)) | \
                  ((first >= 97) & (first <= 122)) | (first == 95)
     punct = single & ~ascii_word
-    for i in np.flatnonzero(punct & (first > 127)):  # non-ASCII single characters: letters are not punctuation
-        punct[i] = not toks[i].isalnum()
-    stop = single & ((first == 46) | (first == 33) | (first == 63))
-    for i in np.flatnonzero(stop):
-        if i and toks[i - 1] in _ABBREVIATIONS:
-            stop[i] = False
-    newlines = np.flatnonzero(codes == 10)
+    for i in np.flatnonzero(punct & (first > 127)).tolist():  # non-ASCII single characters: letters are not punctuation
+        punct[i] = not tokens[i].isalnum()
     brk = np.zeros(n, dtype=bool)
+    newlines = np.flatnonzero(codes == 10)
     if len(newlines) and n > 1:
         brk[1:] = np.searchsorted(newlines, starts[1:]) > np.searchsorted(newlines, ends[:-1])
-    return punct, stop, brk
+    text_first = np.zeros(n, dtype=bool)
+    text_first[offsets[:-1][offsets[:-1] < offsets[1:]]] = True
+    brk |= text_first
+    stop = single & ((first == 46) | (first == 33) | (first == 63))
+    after = np.flatnonzero(stop & ~text_first)  # a "." after an abbreviation of the same text ends no sentence
+    if len(after):
+        if ids is not None and abbreviation is not None:
+            prev = ids[after - 1]
+            known = prev < len(abbreviation) - 1
+            stop[after[known & abbreviation[np.minimum(prev, len(abbreviation) - 1)]]] = False
+            after = after[~known]
+        for i in after.tolist():
+            if tokens[i - 1] in _ABBREVIATIONS:
+                stop[i] = False
+    idx = np.arange(n)
+    next_word = np.minimum.accumulate(np.where(punct, n, idx)[::-1])[::-1] if n else idx
+    prev_word = np.maximum.accumulate(np.where(punct, -1, idx)) if n else idx
+    return punct, stop, brk, next_word, prev_word
+
+
+def _segments(text, toks, starts, ends):
+    """:func:`_segments_flat` for one text."""
+    return _segments_flat(text, toks, np.asarray(starts), np.asarray(ends), np.array([0, len(toks)]))
+
+
+def _runs(prob, threshold, low, seg):
+    """Spans as token ranges by hysteresis thresholding: (first, end, mean probability) arrays.
+
+    Runs of tokens with probability ≥ ``low`` that contain at least one token ≥
+    ``threshold`` become spans. Runs stop at sentence ends, line breaks and text
+    starts (``seg`` from :func:`_segments_flat`), and punctuation at either end of a span is
+    trimmed.
+    """
+    punct, stop, brk, next_word, prev_word = seg
+    low = min(low, threshold)
+    on = (prob >= low) & ~stop
+    n = len(prob)
+    empty = np.zeros(0, np.int64)
+    if not on.any():
+        return empty, empty, np.zeros(0)
+    prev_off = np.empty(n, dtype=bool)
+    prev_off[0] = True
+    np.logical_not(on[:-1], out=prev_off[1:])
+    prev_off |= brk
+    next_off = np.empty(n, dtype=bool)
+    next_off[-1] = True
+    np.logical_not(on[1:], out=next_off[:-1])
+    next_off[:-1] |= brk[1:]
+    a = next_word[np.flatnonzero(on & prev_off)]
+    b = prev_word[np.flatnonzero(on & next_off)] + 1
+    keep = a < b
+    a, b = a[keep], b[keep]
+    high = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(prob >= threshold, out=high[1:])
+    keep = high[b] > high[a]
+    a, b = a[keep], b[keep]
+    if not len(a):
+        return empty, empty, np.zeros(0)
+    p64 = np.zeros(n + 1)
+    p64[:n] = prob
+    sums = np.add.reduceat(p64, np.column_stack([a, b]).ravel())[::2]
+    return a, b, sums / (b - a)
 
 
 def _decode(prob, threshold, starts, ends, low=None, seg=None):
-    """Spans from token probabilities by hysteresis thresholding.
-
-    Runs of tokens with probability ≥ ``low`` that contain at least one token
-    ≥ ``threshold`` become spans ``(start, end, mean probability)``. With ``seg``
-    (from :func:`_segments`) runs stop at sentence ends and line breaks, and
-    punctuation at either end of a span is trimmed.
-    """
-    low = threshold if low is None else min(low, threshold)
-    on = prob >= low
-    if seg is not None:
-        punct, stop, brk = seg
-        on &= ~stop
-    if not on.any():
-        return []
-    prev_off = np.concatenate([[True], ~on[:-1]])
-    next_off = np.concatenate([~on[1:], [True]])
-    if seg is not None:
-        prev_off |= brk
-        next_off |= np.concatenate([brk[1:], [True]])
-    run_starts = np.flatnonzero(on & prev_off)
-    run_ends = np.flatnonzero(on & next_off) + 1
-    cs = np.concatenate([[0.0], np.cumsum(prob, dtype=np.float64)])
-    out = []
-    for a, b in zip(run_starts.tolist(), run_ends.tolist()):
-        if seg is not None:
-            while a < b and punct[a]:
-                a += 1
-            while b > a and punct[b - 1]:
-                b -= 1
-            if a == b:
-                continue
-        if b - a == 1:
-            if prob[a] >= threshold:
-                out.append((int(starts[a]), int(ends[a]), float(prob[a])))
-        elif prob[a:b].max() >= threshold:
-            out.append((int(starts[a]), int(ends[b - 1]), float((cs[b] - cs[a]) / (b - a))))
-    return out
+    """Spans ``(start, end, mean probability)`` of one text from token probabilities
+    (:func:`_runs`; ``seg`` from :func:`_segments`, or None for no sentence/punctuation rules)."""
+    n = len(prob)
+    if seg is None:
+        seg = (np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool), np.arange(n), np.arange(n))
+    a, b, score = _runs(prob, threshold, threshold if low is None else low, seg)
+    return list(zip(np.asarray(starts)[a].tolist(), np.asarray(ends)[b - 1].tolist(), score.tolist()))
 
 
 def _tune_threshold(probs, gold, starts, ends, segs):

@@ -149,9 +149,12 @@ class FramingModel(BaseEstimator):
         self.cv = cv
         self.random_state = random_state
 
+    _CACHES = ("_char_matrix", "_char_columns")
+
     def __getstate__(self):
         state = super().__getstate__()
-        state.pop("_char_matrix", None)
+        for cache in self._CACHES:
+            state.pop(cache, None)
         return state
 
     def _chars(self):
@@ -168,40 +171,47 @@ class FramingModel(BaseEstimator):
             self.__dict__["_char_matrix"] = cached
         return cached
 
+    def warm(self):
+        """Build the lookups prediction needs now (load time, and before forking workers that share them)."""
+        check_is_fitted(self, "ridge_")
+        self.tagger_.warm()
+        self._chars()
+        if "_char_columns" not in self.__dict__:
+            self.__dict__["_char_columns"] = self._chars().tocsc()
+        return self
+
     # -- features ---------------------------------------------------------------------------
-    def _bow(self, analyses, n_vocab):
-        """Unigram (vocabulary rows) + hashed bigram counts, one row per analysed article."""
+    def _bow(self, batch, n_vocab):
+        """Unigram (vocabulary rows) + hashed bigram counts, one row per article of a TaggedBatch."""
         nb = 1 << self.bigram_bits
-        rows, cols = [], []
-        for r, a in enumerate(analyses):
-            ids = a["ids"]
-            rows.append(np.full(len(ids), r))
-            cols.append(ids)
-            if len(ids) > 1:
-                big = (ids[:-1] * 1_000_003 + ids[1:]) % nb + n_vocab
-                rows.append(np.full(len(big), r))
-                cols.append(big)
-        if rows:
-            rows, cols = np.concatenate(rows), np.concatenate(cols)
-        m = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(analyses), n_vocab + nb))
+        ids = batch.ids
+        counts = np.diff(batch.offsets)
+        rows = np.repeat(np.arange(len(counts)), counts)
+        same = rows[:-1] == rows[1:]  # bigrams within an article
+        big = (ids[:-1][same] * 1_000_003 + ids[1:][same]) % nb + n_vocab
+        m = sp.csr_matrix((np.ones(len(ids) + len(big)), (np.concatenate([rows, rows[:-1][same]]), np.concatenate([ids, big]))),
+                          shape=(len(counts), n_vocab + nb))
         m.sum_duplicates()
         return m
 
-    def _cues(self, texts, analyses, labels):
+    def _cues(self, batch, labels):
         """Dense cue features: per label, spans per 1,000 tokens and the mean token probability."""
-        out = np.zeros((len(texts), 2 * len(labels)))
+        counts = np.diff(batch.offsets)
+        out = np.zeros((len(counts), 2 * len(labels)))
         index = {lab: j for j, lab in enumerate(labels)}
-        for i, (text, a) in enumerate(zip(texts, analyses)):
-            words = max(1, len(a["ids"]))
-            for s in a["spans"]:
-                out[i, index[s["label"]]] += 1000.0 / words
-            if len(a["probs"]):
-                out[i, len(labels):] = a["probs"].mean(axis=0)
+        for i, ss in enumerate(batch.spans):
+            per = 1000.0 / max(1, int(counts[i]))
+            for s in ss:
+                out[i, index[s["label"]]] += per
+        nonempty = np.flatnonzero(counts)
+        if len(nonempty):
+            sums = np.add.reduceat(batch.probs.astype(np.float64), batch.offsets[nonempty], axis=0)
+            out[nonempty, len(labels):] = sums / counts[nonempty, None]
         return out
 
-    def _features(self, texts, analyses):
+    def _features(self, batch):
         n_vocab = self.tagger_.tables_.shape[2]
-        return self._bow(analyses, n_vocab), self._cues(texts, analyses, self.tagger_.labels_)
+        return self._bow(batch, n_vocab), self._cues(batch, self.tagger_.labels_)
 
     def _design(self, bow, cues, fit=False):
         """[word TF-IDF | character n-gram TF-IDF | scaled cue features × cue_weight]."""
@@ -239,8 +249,7 @@ class FramingModel(BaseEstimator):
         self.tagger_ = clone(self.tagger if self.tagger is not None else CueTagger(random_state=self.random_state))
         self.tagger_.fit(texts, X["spans"].tolist(), annotated=X["annotated"].tolist() if "annotated" in X else None)
         idx = np.flatnonzero(has)
-        analyses = [self.tagger_.analyze(texts[i]) for i in idx]
-        bow, cues = self._features([texts[i] for i in idx], analyses)
+        bow, cues = self._features(self.tagger_.analyze_batch([texts[i] for i in idx]))
         target = y[idx]
         # out-of-fold predictions: honest metrics, and what the calibration is fitted on
         oof = np.zeros(len(idx))
@@ -287,8 +296,9 @@ class FramingModel(BaseEstimator):
         evid = [[] for _ in range(n)]
         idx = np.flatnonzero(ok)
         if len(idx):
-            analyses = [self.tagger_.analyze(texts[i]) for i in idx]
-            bow, cues = self._features([texts[i] for i in idx], analyses)
+            columns = self.warm().__dict__["_char_columns"]
+            batch = self.tagger_.analyze_batch([texts[i] for i in idx])
+            bow, cues = self._features(batch)
             Xd = self._design(bow, cues)
             raw = self.ridge_.predict(Xd)
             r = np.round(self.calibrator_.predict(raw), 1)
@@ -298,7 +308,8 @@ class FramingModel(BaseEstimator):
             words = self.tagger_.vocabulary_.split("\n")
             for k, i in enumerate(idx):
                 risk[i] = r[k]
-                spans[i] = analyses[k]["spans"]
+                spans[i] = batch.spans[k]
+                ids = batch.ids[batch.offsets[k]:batch.offsets[k + 1]]
                 lo, hi = Xd.indptr[k], Xd.indptr[k + 1]
                 cols = Xd.indices[lo:hi]
                 contrib = Xd.data[lo:hi] * coef[cols] * slope
@@ -312,10 +323,10 @@ class FramingModel(BaseEstimator):
                     if c < n_vocab:
                         name = f"word:{words[c]}" if c < len(words) else "word:<unknown>"
                     elif c < n_vocab + (1 << self.bigram_bits):
-                        name = "bigram:" + _bigram_name(analyses[k]["ids"], c - n_vocab, words, self.bigram_bits)
+                        name = "bigram:" + _bigram_name(ids, c - n_vocab, words, self.bigram_bits)
                     elif c < n_vocab + (1 << self.bigram_bits) + (1 << self.char_bits):
-                        name = "characters:" + _char_name(analyses[k]["ids"], c - n_vocab - (1 << self.bigram_bits),
-                                                          self._chars(), words)
+                        name = "characters:" + _char_name(ids, c - n_vocab - (1 << self.bigram_bits),
+                                                          columns, words)
                     else:
                         name = "cue:" + self.feature_names_[c - n_vocab - (1 << self.bigram_bits) - (1 << self.char_bits)]
                     ev.append({"feature": name, "contribution": round(float(contrib[t]), 2)})
@@ -345,14 +356,12 @@ def _bigram_name(ids, h, words, bits):
     return "?"
 
 
-def _char_name(ids, col, chars, words):
-    """A word of the article that has the hashed character n-gram ``col``."""
-    uniq = np.array([i for i in dict.fromkeys(ids.tolist()) if i < len(words)], dtype=np.int64)
-    if len(uniq):
-        hits = chars[uniq][:, [col]].nonzero()[0]
-        if len(hits):
-            return f"in '{words[uniq[hits[0]]]}'"
-    return "?"
+def _char_name(ids, col, columns, words):
+    """A word of the article (the first in text order) that has the hashed character n-gram ``col``;
+    ``columns`` is the vocabulary × n-gram matrix in CSC form."""
+    having = columns.indices[columns.indptr[col]:columns.indptr[col + 1]]
+    hits = ids[np.isin(ids, having)]
+    return f"in '{words[hits[0]]}'" if len(hits) and hits[0] < len(words) else "?"
 
 
 def _as_frame(X):
@@ -386,7 +395,7 @@ def load_model(path=None) -> FramingModel:
     if getattr(model, "label_config_hash", None) != ours:
         raise AnnotatorError(f"{path}: built for another label config (hash {str(getattr(model, 'label_config_hash', None))[:12]}, "
                              f"ours {ours[:12]}): retrain it with `annotator train`")
-    return model
+    return model.warm()
 
 
 def write_model_card(model, path) -> Path:
