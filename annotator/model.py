@@ -295,65 +295,82 @@ class FramingModel(BaseEstimator):
         spans = [[] for _ in range(n)]
         evid = [[] for _ in range(n)]
         idx = np.flatnonzero(ok)
+        counts = np.zeros((n, len(labels)), dtype=np.int64)
         if len(idx):
-            columns = self.warm().__dict__["_char_columns"]
             batch = self.tagger_.analyze_batch([texts[i] for i in idx])
             bow, cues = self._features(batch)
             Xd = self._design(bow, cues)
-            raw = self.ridge_.predict(Xd)
-            r = np.round(self.calibrator_.predict(raw), 1)
-            coef = np.asarray(self.ridge_.coef_).ravel()
-            slope = 100.0  # ridge output is a percentile in [0, 1]; contributions in score points
-            n_vocab = self.tagger_.tables_.shape[2]
-            words = self.tagger_.vocabulary_.split("\n")
-            for k, i in enumerate(idx):
+            r = np.round(self.calibrator_.predict(self.ridge_.predict(Xd)), 1)
+            index = {lab: j for j, lab in enumerate(labels)}
+            for k, i in enumerate(idx.tolist()):
                 risk[i] = r[k]
                 spans[i] = batch.spans[k]
-                ids = batch.ids[batch.offsets[k]:batch.offsets[k + 1]]
-                lo, hi = Xd.indptr[k], Xd.indptr[k + 1]
-                cols = Xd.indices[lo:hi]
-                contrib = Xd.data[lo:hi] * coef[cols] * slope
-                top = np.argpartition(-contrib, evidence)[:evidence] if len(contrib) > evidence else np.arange(len(contrib))
-                top = top[np.argsort(-contrib[top])]
-                ev = []
-                for t in top:
-                    if contrib[t] <= 0:
-                        break
-                    c = cols[t]
-                    if c < n_vocab:
-                        name = f"word:{words[c]}" if c < len(words) else "word:<unknown>"
-                    elif c < n_vocab + (1 << self.bigram_bits):
-                        name = "bigram:" + _bigram_name(ids, c - n_vocab, words, self.bigram_bits)
-                    elif c < n_vocab + (1 << self.bigram_bits) + (1 << self.char_bits):
-                        name = "characters:" + _char_name(ids, c - n_vocab - (1 << self.bigram_bits),
-                                                          columns, words)
-                    else:
-                        name = "cue:" + self.feature_names_[c - n_vocab - (1 << self.bigram_bits) - (1 << self.char_bits)]
-                    ev.append({"feature": name, "contribution": round(float(contrib[t]), 2)})
-                evid[i] = ev
+                for d in spans[i]:
+                    counts[i, index[d["label"]]] += 1
+            for k, ev in enumerate(self._evidence(Xd, batch, evidence)):
+                evid[idx[k]] = ev
         out = pd.DataFrame({
             "id": pd.Series(frame["id"].astype(str).tolist() if "id" in frame else [str(i) for i in range(n)], dtype=object),
             "risk": risk,
             "band": pd.Series([b if ok[i] else None for i, b in enumerate(band_of(np.nan_to_num(risk)))], dtype=object),
         })
         out["spans"] = pd.Series(spans, dtype=object)
-        for lab in labels:
-            out[f"n_{lab}"] = [sum(1 for s in ss if s["label"] == lab) for ss in spans]
+        for j, lab in enumerate(labels):
+            out[f"n_{lab}"] = counts[:, j]
         out["evidence"] = pd.Series(evid, dtype=object)
         errors = frame["error"].tolist() if "error" in frame else [None] * n
         out["error"] = pd.Series([None if ok[i] else errors[i] for i in range(n)], dtype=object)
         out.index = frame.index
         return out
 
+    def _evidence(self, Xd, batch, top):
+        """Per row of the design matrix: the ``top`` features that pushed the score up most
+        (contributions in score points; those under 0.005 points, shown as 0.0, are left out)."""
+        coef = np.asarray(self.ridge_.coef_).ravel()
+        contrib = Xd.data * coef[Xd.indices] * 100.0  # the ridge predicts a percentile in [0, 1]
+        # sort only the clearly positive entries; a row with fewer than `top` of those takes
+        # all its entries above 0.005 points
+        keep = np.flatnonzero(contrib >= 0.05)
+        rows = np.searchsorted(Xd.indptr, keep, side="right") - 1
+        few = np.flatnonzero(np.bincount(rows, minlength=Xd.shape[0]) < top)
+        if len(few):
+            more = np.concatenate([np.arange(Xd.indptr[k], Xd.indptr[k + 1]) for k in few.tolist()])
+            more = more[(contrib[more] >= 0.005) & (contrib[more] < 0.05)]
+            keep = np.concatenate([keep, more])
+            rows = np.searchsorted(Xd.indptr, keep, side="right") - 1
+        order = np.lexsort((-contrib[keep], rows))  # by row, largest first
+        keep, rows = keep[order], rows[order]
+        first = np.searchsorted(rows, np.arange(Xd.shape[0] + 1))
+        n_vocab = self.tagger_.tables_.shape[2]
+        nb, nc = 1 << self.bigram_bits, 1 << self.char_bits
+        words = self.tagger_.vocabulary_.split("\n")
+        columns = self.warm().__dict__["_char_columns"]
+        out = []
+        for k in range(Xd.shape[0]):
+            ids = batch.ids[batch.offsets[k]:batch.offsets[k + 1]]
+            ev = []
+            for t in keep[first[k]:min(first[k + 1], first[k] + top)].tolist():
+                c = int(Xd.indices[t])
+                if c < n_vocab:
+                    name = f"word:{words[c]}" if c < len(words) else "word:<unknown>"
+                elif c < n_vocab + nb:
+                    name = "bigram:" + _bigram_name(ids, c - n_vocab, words, self.bigram_bits)
+                elif c < n_vocab + nb + nc:
+                    name = "characters:" + _char_name(ids, c - n_vocab - nb, columns, words)
+                else:
+                    name = "cue:" + self.feature_names_[c - n_vocab - nb - nc]
+                ev.append({"feature": name, "contribution": round(float(contrib[t]), 2)})
+            out.append(ev)
+        return out
+
 
 def _bigram_name(ids, h, words, bits):
-    nb = 1 << bits
-    for a, b in zip(ids[:-1], ids[1:]):
-        if (a * 1_000_003 + b) % nb == h:
-            wa = words[a] if a < len(words) else "<unk>"
-            wb = words[b] if b < len(words) else "<unk>"
-            return f"{wa} {wb}"
-    return "?"
+    """The first bigram of the article whose hashed column is ``h``."""
+    hit = np.flatnonzero((ids[:-1] * 1_000_003 + ids[1:]) % (1 << bits) == h)
+    if not len(hit):
+        return "?"
+    a, b = ids[hit[0]], ids[hit[0] + 1]
+    return f"{words[a] if a < len(words) else '<unk>'} {words[b] if b < len(words) else '<unk>'}"
 
 
 def _char_name(ids, col, columns, words):
