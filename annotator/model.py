@@ -113,6 +113,8 @@ class FramingModel(BaseEstimator):
         Lengths of the within-word character n-grams.
     char_bits : int
         Hashed character n-gram features: ``2 ** char_bits`` columns.
+    char_weight : float
+        Weight of the L1-normalised character n-gram block relative to the word TF-IDF block.
     cue_weight : float
         Weight of the standardised cue features relative to the TF-IDF blocks.
     cv : int
@@ -124,8 +126,13 @@ class FramingModel(BaseEstimator):
     ----------
     tagger_ : CueTagger
     tfidf_, char_tfidf_ : TfidfTransformer
-        Word (unigram + hashed bigram) and character n-gram TF-IDF weights. Character
-        n-grams of an article are those of its vocabulary words (as ``char_wb``), summed.
+        Word (unigram + hashed bigram) TF-IDF weights (sublinear, L2), and character n-gram
+        IDF weights. The character n-grams of an article are those of its vocabulary words
+        (as ``char_wb``), each word counted ``1 + log(count)`` times; that block is
+        L1-normalised, so it folds into two numbers per vocabulary entry.
+    char_coef_, char_mass_ : ndarray of shape (n_vocab + 2,)
+        The character block folded per vocabulary entry: an article's contribution is
+        ``x @ char_coef_ / (x @ char_mass_)`` with ``x`` its sublinear word counts.
     scaler_ : StandardScaler
     ridge_ : Ridge
     calibrator_ : IsotonicRegression
@@ -138,18 +145,19 @@ class FramingModel(BaseEstimator):
     label_config_hash : str
     """
 
-    def __init__(self, tagger=None, alpha=0.3, bigram_bits=18, char_ngrams=(2, 5), char_bits=19, cue_weight=0.1,
-                 cv=5, random_state=0):
+    def __init__(self, tagger=None, alpha=0.3, bigram_bits=18, char_ngrams=(2, 5), char_bits=19, char_weight=100.0,
+                 cue_weight=0.1, cv=5, random_state=0):
         self.tagger = tagger
         self.alpha = alpha
         self.bigram_bits = bigram_bits
         self.char_ngrams = char_ngrams
         self.char_bits = char_bits
+        self.char_weight = char_weight
         self.cue_weight = cue_weight
         self.cv = cv
         self.random_state = random_state
 
-    _CACHES = ("_char_matrix", "_char_columns")
+    _CACHES = ("_char_matrix",)
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -158,7 +166,7 @@ class FramingModel(BaseEstimator):
         return state
 
     def _chars(self):
-        """Vocabulary × hashed character n-gram matrix (within words, as ``char_wb``), built on first use."""
+        """Vocabulary × hashed character n-gram matrix (within words, as ``char_wb``); fitting only."""
         cached = self.__dict__.get("_char_matrix")
         if cached is None:
             from sklearn.feature_extraction.text import HashingVectorizer
@@ -175,9 +183,6 @@ class FramingModel(BaseEstimator):
         """Build the lookups prediction needs now (load time, and before forking workers that share them)."""
         check_is_fitted(self, "ridge_")
         self.tagger_.warm()
-        self._chars()
-        if "_char_columns" not in self.__dict__:
-            self.__dict__["_char_columns"] = self._chars().tocsc()
         return self
 
     # -- features ---------------------------------------------------------------------------
@@ -213,16 +218,47 @@ class FramingModel(BaseEstimator):
         n_vocab = self.tagger_.tables_.shape[2]
         return self._bow(batch, n_vocab), self._cues(batch, self.tagger_.labels_)
 
+    def _word_weights(self, bow):
+        """Sublinear counts (1 + log count) of the vocabulary entries: what the character block sums."""
+        x = bow[:, :self.tagger_.tables_.shape[2]].astype(np.float64)
+        x.data = 1.0 + np.log(x.data)
+        return x
+
     def _design(self, bow, cues, fit=False):
-        """[word TF-IDF | character n-gram TF-IDF | scaled cue features × cue_weight]."""
-        n_vocab = self.tagger_.tables_.shape[2]
-        chars = bow[:, :n_vocab] @ self._chars()
+        """[word TF-IDF | character n-gram TF-IDF (L1) × char_weight | scaled cue features × cue_weight]."""
+        chars = self._word_weights(bow) @ self._chars()
         if fit:
             self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit(bow)
-            self.char_tfidf_ = TfidfTransformer(sublinear_tf=True).fit(chars)
+            self.char_tfidf_ = TfidfTransformer(norm="l1").fit(chars)
             self.scaler_ = StandardScaler().fit(cues)
-        return sp.hstack([self.tfidf_.transform(bow), self.char_tfidf_.transform(chars),
+        return sp.hstack([self.tfidf_.transform(bow), self.char_tfidf_.transform(chars) * self.char_weight,
                           sp.csr_matrix(self.scaler_.transform(cues) * self.cue_weight)], format="csr")
+
+    def _fold_chars(self):
+        """Fold the character block's ridge weights into per-vocabulary-entry vectors."""
+        n_vocab = self.tagger_.tables_.shape[2]
+        lo = n_vocab + (1 << self.bigram_bits)
+        w = np.asarray(self.ridge_.coef_).ravel()[lo:lo + (1 << self.char_bits)]
+        idf = self.char_tfidf_.idf_
+        C = self._chars()
+        self.char_coef_ = np.asarray(C @ (idf * w)).ravel() * self.char_weight
+        self.char_mass_ = np.asarray(C @ idf).ravel()
+
+    def _contributions(self, bow, cues):
+        """(raw ridge outputs, per-feature contributions): word/bigram TF-IDF entries, then one
+        column per vocabulary entry for the character block, then the cue features."""
+        coef = np.asarray(self.ridge_.coef_).ravel()
+        n_wb = bow.shape[1]
+        words = self.tfidf_.transform(bow)
+        words.data *= coef[words.indices]
+        x = self._word_weights(bow)
+        mass = x @ self.char_mass_
+        chars = x.multiply(self.char_coef_[None, :]).tocsr()
+        chars = sp.diags(np.divide(1.0, mass, out=np.zeros_like(mass), where=mass > 0)) @ chars
+        cue = self.scaler_.transform(cues) * self.cue_weight * coef[len(coef) - cues.shape[1]:]
+        contrib = sp.hstack([words, chars, sp.csr_matrix(cue)], format="csr")
+        raw = np.asarray(contrib.sum(axis=1)).ravel() + float(self.ridge_.intercept_)
+        return raw, contrib
 
     # -- fitting ----------------------------------------------------------------------------
     def fit(self, X, y):
@@ -262,6 +298,7 @@ class FramingModel(BaseEstimator):
             ridge = Ridge(alpha=self.alpha).fit(Xtr, target[tr])
             oof[te] = ridge.predict(model._design(bow[te], cues[te]))
         self.ridge_ = Ridge(alpha=self.alpha).fit(self._design(bow, cues, fit=True), target)
+        self._fold_chars()
         self.calibrator_ = IsotonicRegression(y_min=0.0, y_max=100.0, out_of_bounds="clip").fit(oof, 100 * target)
         self.feature_names_ = [f"{lab}_per_1k_words" for lab in self.tagger_.labels_] + \
                               [f"{lab}_mean_probability" for lab in self.tagger_.labels_]
@@ -298,16 +335,15 @@ class FramingModel(BaseEstimator):
         counts = np.zeros((n, len(labels)), dtype=np.int64)
         if len(idx):
             batch = self.tagger_.analyze_batch([texts[i] for i in idx])
-            bow, cues = self._features(batch)
-            Xd = self._design(bow, cues)
-            r = np.round(self.calibrator_.predict(self.ridge_.predict(Xd)), 1)
+            raw, contrib = self._contributions(*self._features(batch))
+            r = np.round(self.calibrator_.predict(raw), 1)
             index = {lab: j for j, lab in enumerate(labels)}
             for k, i in enumerate(idx.tolist()):
                 risk[i] = r[k]
                 spans[i] = batch.spans[k]
                 for d in spans[i]:
                     counts[i, index[d["label"]]] += 1
-            for k, ev in enumerate(self._evidence(Xd, batch, evidence)):
+            for k, ev in enumerate(self._evidence(contrib, batch, evidence)):
                 evid[idx[k]] = ev
         out = pd.DataFrame({
             "id": pd.Series(frame["id"].astype(str).tolist() if "id" in frame else [str(i) for i in range(n)], dtype=object),
@@ -323,43 +359,41 @@ class FramingModel(BaseEstimator):
         out.index = frame.index
         return out
 
-    def _evidence(self, Xd, batch, top):
-        """Per row of the design matrix: the ``top`` features that pushed the score up most
-        (contributions in score points; those under 0.005 points, shown as 0.0, are left out)."""
-        coef = np.asarray(self.ridge_.coef_).ravel()
-        contrib = Xd.data * coef[Xd.indices] * 100.0  # the ridge predicts a percentile in [0, 1]
+    def _evidence(self, contrib, batch, top):
+        """Per row of the contributions (:meth:`_contributions`): the ``top`` features that pushed
+        the score up most, in score points (those under 0.005 points, shown as 0.0, left out)."""
+        points = contrib.data * 100.0  # the ridge predicts a percentile in [0, 1]
         # sort only the clearly positive entries; a row with fewer than `top` of those takes
         # all its entries above 0.005 points
-        keep = np.flatnonzero(contrib >= 0.05)
-        rows = np.searchsorted(Xd.indptr, keep, side="right") - 1
-        few = np.flatnonzero(np.bincount(rows, minlength=Xd.shape[0]) < top)
+        keep = np.flatnonzero(points >= 0.05)
+        rows = np.searchsorted(contrib.indptr, keep, side="right") - 1
+        few = np.flatnonzero(np.bincount(rows, minlength=contrib.shape[0]) < top)
         if len(few):
-            more = np.concatenate([np.arange(Xd.indptr[k], Xd.indptr[k + 1]) for k in few.tolist()])
-            more = more[(contrib[more] >= 0.005) & (contrib[more] < 0.05)]
+            more = np.concatenate([np.arange(contrib.indptr[k], contrib.indptr[k + 1]) for k in few.tolist()])
+            more = more[(points[more] >= 0.005) & (points[more] < 0.05)]
             keep = np.concatenate([keep, more])
-            rows = np.searchsorted(Xd.indptr, keep, side="right") - 1
-        order = np.lexsort((-contrib[keep], rows))  # by row, largest first
+            rows = np.searchsorted(contrib.indptr, keep, side="right") - 1
+        order = np.lexsort((-points[keep], rows))  # by row, largest first
         keep, rows = keep[order], rows[order]
-        first = np.searchsorted(rows, np.arange(Xd.shape[0] + 1))
+        first = np.searchsorted(rows, np.arange(contrib.shape[0] + 1))
         n_vocab = self.tagger_.tables_.shape[2]
-        nb, nc = 1 << self.bigram_bits, 1 << self.char_bits
+        n_wb = n_vocab + (1 << self.bigram_bits)
         words = self.tagger_.vocabulary_.split("\n")
-        columns = self.warm().__dict__["_char_columns"]
         out = []
-        for k in range(Xd.shape[0]):
+        for k in range(contrib.shape[0]):
             ids = batch.ids[batch.offsets[k]:batch.offsets[k + 1]]
             ev = []
             for t in keep[first[k]:min(first[k + 1], first[k] + top)].tolist():
-                c = int(Xd.indices[t])
+                c = int(contrib.indices[t])
                 if c < n_vocab:
                     name = f"word:{words[c]}" if c < len(words) else "word:<unknown>"
-                elif c < n_vocab + nb:
+                elif c < n_wb:
                     name = "bigram:" + _bigram_name(ids, c - n_vocab, words, self.bigram_bits)
-                elif c < n_vocab + nb + nc:
-                    name = "characters:" + _char_name(ids, c - n_vocab - nb, columns, words)
+                elif c < n_wb + n_vocab:
+                    name = f"characters:in '{words[c - n_wb]}'" if c - n_wb < len(words) else "characters:?"
                 else:
-                    name = "cue:" + self.feature_names_[c - n_vocab - nb - nc]
-                ev.append({"feature": name, "contribution": round(float(contrib[t]), 2)})
+                    name = "cue:" + self.feature_names_[c - n_wb - n_vocab]
+                ev.append({"feature": name, "contribution": round(float(points[t]), 2)})
             out.append(ev)
         return out
 
@@ -371,14 +405,6 @@ def _bigram_name(ids, h, words, bits):
         return "?"
     a, b = ids[hit[0]], ids[hit[0] + 1]
     return f"{words[a] if a < len(words) else '<unk>'} {words[b] if b < len(words) else '<unk>'}"
-
-
-def _char_name(ids, col, columns, words):
-    """A word of the article (the first in text order) that has the hashed character n-gram ``col``;
-    ``columns`` is the vocabulary × n-gram matrix in CSC form."""
-    having = columns.indices[columns.indptr[col]:columns.indptr[col + 1]]
-    hits = ids[np.isin(ids, having)]
-    return f"in '{words[hits[0]]}'" if len(hits) and hits[0] < len(words) else "?"
 
 
 def _as_frame(X):

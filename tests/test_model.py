@@ -42,6 +42,17 @@ def test_score_frame_shape_and_evidence(small_model):
     assert out["error"].isna().all()
 
 
+def test_folded_character_block_equals_the_explicit_design(small_model):
+    """Prediction folds the L1-normalised character block into two vectors over the vocabulary;
+    it must give what the ridge gives on the explicit design matrix it was fitted on."""
+    m = small_model
+    arts = read_articles("seeds")
+    bow, cues = m._features(m.tagger_.analyze_batch(arts["text"].tolist()))
+    raw, contrib = m._contributions(bow, cues)
+    assert np.allclose(raw, m.ridge_.predict(m._design(bow, cues)), rtol=0, atol=1e-9)
+    assert contrib.shape[0] == len(arts) and np.isfinite(contrib.data).all()
+
+
 def test_error_rows_pass_through(small_model):
     frame = pd.DataFrame({"id": ["a", "b"], "text": ["Sources said the terrorists fled.", None],
                           "error": [None, "b.txt: empty file"]})
