@@ -419,13 +419,25 @@ def _scored_chunks(chunks, jobs, model, model_spec, fmt, labels, choices):
         for chunk in (first, *(() if second is None else (second,)), *it):
             yield _process_chunk(chunk, model, fmt, labels, choices)
         return
+    import gc
+
+    # objects that exist now move out of the collector's sight while workers live: a forked
+    # worker's first collection would otherwise touch (and so copy) every page holding the model
+    gc.freeze()
+    try:
+        yield from _pooled((first, second), it, jobs, model, model_spec, fmt, labels, choices)
+    finally:
+        gc.unfreeze()
+
+
+def _pooled(head, it, jobs, model, model_spec, fmt, labels, choices):
     from concurrent.futures.process import BrokenProcessPool
 
     ex = _pool(jobs, model, model_spec, fmt, labels, choices)
     pending: deque = deque()
     limit = 2 * jobs
     try:
-        for chunk in (first, second):
+        for chunk in head:
             pending.append(ex.submit(_work, chunk))
         for chunk in it:
             while len(pending) >= limit:
