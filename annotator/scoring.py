@@ -82,6 +82,7 @@ FORMATS = ("jsonl", "csv", "parquet")
 _EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 _TABLE_EXTENSIONS = (".csv", ".jsonl", ".ndjson", ".parquet")
 _SPAN_KEYS = ("label", "start", "end", "text", "score")
+_SPAN_KEY_SET = frozenset(_SPAN_KEYS)
 _MAX_CHUNK_CHARS = 32 * 2**20  # a chunk whose texts exceed this is split (bounded memory per task)
 _MAX_ERROR = 400
 _STATE_VERSION = 1
@@ -142,6 +143,10 @@ def _spans(value) -> list:
     """Normalise the model's spans to plain dicts with exactly the five keys."""
     if value is None:
         return []
+    if type(value) is list and all(type(d) is dict and d.keys() == _SPAN_KEY_SET and type(d["label"]) is str
+                                   and type(d["start"]) is int and type(d["end"]) is int and type(d["text"]) is str
+                                   and type(d["score"]) is float for d in value):
+        return value  # already plain (what FramingModel gives): no copy
     out = []
     for d in list(value):
         out.append({"label": str(d["label"]), "start": int(d["start"]), "end": int(d["end"]),
@@ -292,9 +297,11 @@ def _csv_header(labels) -> bytes:
 def _encode(records: list, fmt: str, labels):
     """Records as bytes (JSONL, CSV rows without header) or a pyarrow Table (Parquet)."""
     if fmt == "jsonl":
+        import orjson
+
         try:
-            return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
-        except UnicodeEncodeError:  # lone surrogates: keep them as JSON escapes
+            return b"".join([orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE) for r in records])
+        except TypeError:  # lone surrogates (not UTF-8): keep them as JSON escapes
             return "".join(json.dumps(r) + "\n" for r in records).encode("ascii")
     if fmt == "csv":
         buf = io.StringIO()
