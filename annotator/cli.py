@@ -345,7 +345,7 @@ def demo_command(out_dir, studio):
 @click.option("--engine", type=click.Choice(["local", "dask"]), default=None,
               help="local (process pool, default) or dask (one task per input partition).")
 @click.option("--scheduler", default=None, help="Dask scheduler address (tcp://host:8786); implies --engine dask.")
-@click.option("--chunksize", type=click.IntRange(min=1), default=256, show_default=True,
+@click.option("--chunksize", type=click.IntRange(min=1), default=128, show_default=True,
               help="Rows per chunk (unit of work, memory and resume).")
 @click.option("--text-column", default="text", show_default=True, help="Text column in CSV/JSONL/Parquet inputs.")
 @click.option("--id-column", default="id", show_default=True, help="Id column in tables (else a content hash).")

@@ -841,7 +841,7 @@ def _progress_bar(enabled, total, initial, unit):
 
 
 def score_files(inputs, output, *, model=None, format=None, jobs=None, resume=False, engine="local",
-                scheduler=None, chunksize=256, progress=None, text_column="text", id_column="id",
+                scheduler=None, chunksize=128, progress=None, text_column="text", id_column="id",
                 max_bytes=DEFAULT_MAX_BYTES) -> ScoreSummary:
     """Score article files into one record per input row (``annotator score``).
 

@@ -194,7 +194,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     ap.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: all cores)")
-    ap.add_argument("--chunksize", type=int, default=256)
+    ap.add_argument("--chunksize", type=int, default=128)
     ap.add_argument("--model", default=None, help="model file (default: the shipped one)")
     ap.add_argument("--keep", default=None, help="folder for corpora and outputs (default: a temporary one)")
     ap.add_argument("--profile", type=int, default=None, metavar="N", help="profile scoring N articles with -j 1")
