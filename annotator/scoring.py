@@ -574,8 +574,22 @@ def _model_fingerprint(model, path) -> str:
         return f"{type(model).__module__}.{type(model).__qualname__}"
 
 
+def _count_lines(path) -> int | None:
+    """Lines of a file (a last line without newline counts), by a byte scan; None if unreadable."""
+    n, last = 0, b"\n"
+    try:
+        with open(path, "rb") as f:
+            while block := f.read(1 << 22):
+                n += block.count(b"\n")
+                last = block[-1:]
+    except OSError:
+        return None
+    return n + (last != b"\n")
+
+
 def _cheap_total(paths: list):
-    """Number of input rows when known without reading the data (.txt, folders, Parquet), else None."""
+    """Number of input rows when known without parsing the data (.txt, folders, Parquet metadata,
+    JSONL lines; only asked for when a progress bar is shown), else None."""
     total = 0
     for p in paths:
         low = p.lower()
@@ -594,7 +608,12 @@ def _cheap_total(paths: list):
                 total += max(pq.ParquetFile(p).metadata.num_rows, 1)
             except Exception:
                 total += 1
-        elif low.endswith((".csv", ".jsonl", ".ndjson")):
+        elif low.endswith((".jsonl", ".ndjson")):
+            n = _count_lines(p)
+            if n is None:
+                return None
+            total += max(n, 1)
+        elif low.endswith(".csv"):  # quoted fields may span lines: rows are not lines
             return None
         else:
             total += 1

@@ -432,3 +432,18 @@ def test_cli_exit_status_and_summary(tmp_path, model, texts):
     mixed = runner.invoke(main, ["score", str(src), "-o", str(tmp_path / "o.jsonl"), "--engine", "local",
                                  "--scheduler", "tcp://127.0.0.1:1"])
     assert mixed.exit_code == 2
+
+
+def test_progress_total_of_jsonl_counts_lines_without_parsing(tmp_path):
+    """The progress bar's total (so it can show an ETA): lines of JSONL inputs, rows of folders;
+    CSV stays unknown (quoted fields may span lines)."""
+    from annotator.scoring import _cheap_total
+
+    a = tmp_path / "a.jsonl"
+    a.write_bytes(b'{"id": "1", "text": "x"}\n{"id": "2", "text": "y"}\n{"id": "3", "text": "z"}')  # no final newline
+    b = tmp_path / "b.jsonl"
+    b.write_bytes(b'{"id": "4", "text": "w"}\n')
+    assert _cheap_total([str(a), str(b)]) == 4
+    c = tmp_path / "c.csv"
+    c.write_text('id,text\n1,"two\nlines"\n')
+    assert _cheap_total([str(a), str(c)]) is None
