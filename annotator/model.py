@@ -117,6 +117,10 @@ class FramingModel(BaseEstimator):
         Weight of the L1-normalised character n-gram block relative to the word TF-IDF block.
     cue_weight : float
         Weight of the standardised cue features relative to the TF-IDF blocks.
+    prior_tokens : int
+        Cue rates are shrunk towards the training articles' rates as if every article had this
+        many more tokens at those rates, so one cue in a one-line text is weak evidence (a
+        raw rate per 1,000 tokens would make it extreme).
     cv : int
         Folds (grouped by article) for the cross-validated document metrics and the
         out-of-fold predictions the calibration is fitted on.
@@ -130,6 +134,8 @@ class FramingModel(BaseEstimator):
         IDF weights. The character n-grams of an article are those of its vocabulary words
         (as ``char_wb``), each word counted ``1 + log(count)`` times; that block is
         L1-normalised, so it folds into two numbers per vocabulary entry.
+    cue_prior_ : ndarray of shape (2 * n_labels,)
+        Training rates (spans per token, mean token probability) the cue features shrink towards.
     char_coef_, char_mass_ : ndarray of shape (n_vocab + 2,)
         The character block folded per vocabulary entry: an article's contribution is
         ``x @ char_coef_ / (x @ char_mass_)`` with ``x`` its sublinear word counts.
@@ -146,7 +152,7 @@ class FramingModel(BaseEstimator):
     """
 
     def __init__(self, tagger=None, alpha=0.3, bigram_bits=18, char_ngrams=(2, 5), char_bits=19, char_weight=100.0,
-                 cue_weight=0.1, cv=5, random_state=0):
+                 cue_weight=0.1, prior_tokens=100, cv=5, random_state=0):
         self.tagger = tagger
         self.alpha = alpha
         self.bigram_bits = bigram_bits
@@ -154,6 +160,7 @@ class FramingModel(BaseEstimator):
         self.char_bits = char_bits
         self.char_weight = char_weight
         self.cue_weight = cue_weight
+        self.prior_tokens = prior_tokens
         self.cv = cv
         self.random_state = random_state
 
@@ -199,24 +206,34 @@ class FramingModel(BaseEstimator):
         m.sum_duplicates()
         return m
 
-    def _cues(self, batch, labels):
-        """Dense cue features: per label, spans per 1,000 tokens and the mean token probability."""
+    def _cue_totals(self, batch, labels):
+        """Per article: span count per label, then summed token probability per label; and tokens."""
         counts = np.diff(batch.offsets)
-        out = np.zeros((len(counts), 2 * len(labels)))
+        L = len(labels)
+        totals = np.zeros((len(counts), 2 * L))
         index = {lab: j for j, lab in enumerate(labels)}
         for i, ss in enumerate(batch.spans):
-            per = 1000.0 / max(1, int(counts[i]))
             for s in ss:
-                out[i, index[s["label"]]] += per
+                totals[i, index[s["label"]]] += 1.0
         nonempty = np.flatnonzero(counts)
         if len(nonempty):
-            sums = np.add.reduceat(batch.probs.astype(np.float64), batch.offsets[nonempty], axis=0)
-            out[nonempty, len(labels):] = sums / counts[nonempty, None]
-        return out
+            totals[nonempty, L:] = np.add.reduceat(batch.probs.astype(np.float64), batch.offsets[nonempty], axis=0)
+        return totals, counts
 
-    def _features(self, batch):
+    def _cue_rates(self, totals, counts):
+        """Dense cue features: per label, spans per 1,000 tokens and the mean token probability,
+        both shrunk towards the training rates ``cue_prior_`` (see ``prior_tokens``)."""
+        n0 = float(self.prior_tokens)
+        rates = (totals + n0 * self.cue_prior_) / (counts[:, None] + n0)
+        rates[:, :totals.shape[1] // 2] *= 1000.0
+        return rates
+
+    def _features(self, batch, fit=False):
         n_vocab = self.tagger_.tables_.shape[2]
-        return self._bow(batch, n_vocab), self._cues(batch, self.tagger_.labels_)
+        totals, counts = self._cue_totals(batch, self.tagger_.labels_)
+        if fit:  # the training articles' rates
+            self.cue_prior_ = totals.sum(axis=0) / max(1, int(counts.sum()))
+        return self._bow(batch, n_vocab), self._cue_rates(totals, counts)
 
     def _word_weights(self, bow):
         """Sublinear counts (1 + log count) of the vocabulary entries: what the character block sums."""
@@ -285,7 +302,7 @@ class FramingModel(BaseEstimator):
         self.tagger_ = clone(self.tagger if self.tagger is not None else CueTagger(random_state=self.random_state))
         self.tagger_.fit(texts, X["spans"].tolist(), annotated=X["annotated"].tolist() if "annotated" in X else None)
         idx = np.flatnonzero(has)
-        bow, cues = self._features(self.tagger_.analyze_batch([texts[i] for i in idx]))
+        bow, cues = self._features(self.tagger_.analyze_batch([texts[i] for i in idx]), fit=True)
         target = y[idx]
         # out-of-fold predictions: honest metrics, and what the calibration is fitted on
         oof = np.zeros(len(idx))

@@ -53,6 +53,19 @@ def test_folded_character_block_equals_the_explicit_design(small_model):
     assert contrib.shape[0] == len(arts) and np.isfinite(contrib.data).all()
 
 
+def test_cue_rates_of_a_one_line_text_are_shrunk_towards_the_training_rates(small_model):
+    """One cue in a five-word text is weak evidence: its rate is not 200 per 1,000 words."""
+    m = small_model
+    batch = m.tagger_.analyze_batch(["Officials said the terrorists fled."])
+    totals, counts = m._cue_totals(batch, m.tagger_.labels_)
+    raw = 1000.0 * totals[0, :len(m.tagger_.labels_)] / counts[0]
+    rates = m._cue_rates(totals, counts)[0, :len(m.tagger_.labels_)]
+    prior = 1000.0 * m.cue_prior_[:len(m.tagger_.labels_)]
+    assert raw.max() >= 150  # the tagger does find a cue in it
+    assert (np.abs(rates - prior) <= 1000.0 * totals[0, :len(m.tagger_.labels_)] / (counts[0] + m.prior_tokens) + 1e-9).all()
+    assert rates.max() < raw.max() / 10
+
+
 def test_error_rows_pass_through(small_model):
     frame = pd.DataFrame({"id": ["a", "b"], "text": ["Sources said the terrorists fled.", None],
                           "error": [None, "b.txt: empty file"]})
