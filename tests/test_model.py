@@ -65,7 +65,7 @@ def test_cue_rates_of_a_one_line_text_are_shrunk_towards_the_training_rates(smal
     # a weighted mean of the text's own rate and the training rate, weights tokens : prior_tokens
     w = counts[0] / (counts[0] + m.prior_tokens)
     assert np.allclose(rates, w * raw + (1 - w) * prior)
-    assert rates.max() < raw.max() / 10
+    assert (rates[raw > 0] < raw[raw > 0] / 4).all()
 
 
 def test_error_rows_pass_through(small_model):
