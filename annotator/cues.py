@@ -1018,16 +1018,41 @@ def _decode(prob, threshold, starts, ends, low=None, seg=None):
 
 def _tune_threshold(probs, gold, starts, ends, segs):
     """(high, low, F1, curve): the hysteresis thresholds with the best partial-overlap span F1, and
-    the precision-recall curve over the high threshold at the best low/high ratio."""
-    from .evaluation import span_prf
+    the precision-recall curve over the high threshold at the best low/high ratio.
+
+    The articles are laid end to end once, so each candidate is one vectorised decoding and one
+    vectorised scoring (:func:`annotator.evaluation.span_prf_flat`).
+    """
+    from .evaluation import merged, span_prf_flat
+
+    base, gs, ge = [], [], []
+    at = 0
+    for st, en, g in zip(starts, ends, gold):
+        base.append(at)
+        gs.extend(at + int(x) for x, _ in g)
+        ge.extend(at + int(y) for _, y in g)
+        at += max([int(en[-1]) if len(en) else 0] + [int(y) for _, y in g]) + 1
+    counts = [len(x) for x in probs]
+    P = np.concatenate([np.asarray(x, dtype=np.float64) for x in probs]) if probs else np.zeros(0)
+    gst = np.concatenate([np.asarray(st) + b for st, b in zip(starts, base)]) if probs else np.zeros(0, np.int64)
+    gen = np.concatenate([np.asarray(en) + b for en, b in zip(ends, base)]) if probs else np.zeros(0, np.int64)
+    punct = np.concatenate([sg[0] for sg in segs]) if probs else np.zeros(0, bool)
+    stop = np.concatenate([sg[1] for sg in segs]) if probs else np.zeros(0, bool)
+    brk = np.concatenate([sg[2] for sg in segs]) if probs else np.zeros(0, bool)
+    first = np.cumsum([0] + counts[:-1])
+    brk[first[np.asarray(counts) > 0]] = True  # no run crosses from one article into the next
+    n = len(P)
+    idx = np.arange(n)
+    seg = (punct, stop, brk, np.minimum.accumulate(np.where(punct, n, idx)[::-1])[::-1] if n else idx,
+           np.maximum.accumulate(np.where(punct, -1, idx)) if n else idx)
+    gold_merged = merged(gs, ge)
 
     best = (0.5, 0.5, -1.0, 1.0)
     table = {}
     for t in (0.02, 0.05, 0.08, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8):
         for ratio in (1.0, 0.6, 0.35, 0.2):
-            pred = [[(s, e) for s, e, _ in _decode(p, t, st, en, t * ratio, sg)]
-                    for p, st, en, sg in zip(probs, starts, ends, segs)]
-            res = span_prf(gold, pred)
+            a, b, _ = _runs(P, t, t * ratio, seg)
+            res = span_prf_flat(None, None, gst[a], gen[b - 1], gold=gold_merged)
             table[t, ratio] = res
             if res["f1"] > best[2]:
                 best = (t, round(t * ratio, 4), float(res["f1"]), ratio)

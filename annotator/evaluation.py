@@ -7,11 +7,12 @@ cover (recall). Overlapping spans of one label are merged first.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from sklearn.metrics import precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold
 
-__all__ = ["span_prf", "exact_prf", "sentence_prf", "cross_validate_tagger"]
+__all__ = ["span_prf", "span_prf_flat", "exact_prf", "sentence_prf", "cross_validate_tagger"]
 
 
 def _merge(spans):
@@ -24,19 +25,48 @@ def _merge(spans):
     return out
 
 
-def _overlap(a, b):
-    """Sum over spans in a of the characters they share with the (merged) spans in b."""
-    total = []
-    for s, e in a:
-        ov = 0
-        for s2, e2 in b:
-            if e2 <= s:
-                continue
-            if s2 >= e:
-                break
-            ov += min(e, e2) - max(s, s2)
-        total.append(ov)
-    return total
+def merged(starts, ends):
+    """Union of (start, end) arrays: sorted, overlapping or touching spans merged, empty ones dropped."""
+    starts, ends = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+    keep = ends > starts
+    starts, ends = starts[keep], ends[keep]
+    if not len(starts):
+        return starts, ends
+    order = np.lexsort((ends, starts))
+    starts, ends = starts[order], ends[order]
+    reach = np.maximum.accumulate(ends)
+    new = np.ones(len(starts), dtype=bool)
+    new[1:] = starts[1:] > reach[:-1]
+    first = np.flatnonzero(new)
+    return starts[first], np.maximum.reduceat(ends, first)
+
+
+def _covered_before(starts, ends, x):
+    """Characters of merged (sorted, disjoint) spans that lie before each offset in ``x``."""
+    if not len(starts):
+        return np.zeros(len(x), dtype=np.int64)
+    total = np.cumsum(ends - starts)
+    i = np.searchsorted(starts, x, side="right") - 1  # the last span starting before x
+    ok = i >= 0
+    j = np.maximum(i, 0)
+    return np.where(ok, total[j] - np.maximum(0, ends[j] - x), 0)
+
+
+def span_prf_flat(gold_starts, gold_ends, pred_starts, pred_ends, gold=None) -> dict:
+    """:func:`span_prf` on arrays of offsets into one long text (articles laid end to end with at
+    least one character between them, so spans of two articles never touch).
+
+    ``gold`` may hold the merged gold spans from :func:`merged` (when scoring many predictions
+    against the same gold); ``gold_starts`` and ``gold_ends`` are then ignored.
+    """
+    gs, ge = merged(gold_starts, gold_ends) if gold is None else gold
+    ps, pe = merged(pred_starts, pred_ends)
+    p_num = float(np.sum((_covered_before(gs, ge, pe) - _covered_before(gs, ge, ps)) / (pe - ps))) if len(ps) else 0.0
+    r_num = float(np.sum((_covered_before(ps, pe, ge) - _covered_before(ps, pe, gs)) / (ge - gs))) if len(gs) else 0.0
+    precision = p_num / len(ps) if len(ps) else 0.0
+    recall = r_num / len(gs) if len(gs) else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "n_gold": len(gs), "n_pred": len(ps)}
 
 
 def span_prf(gold, pred) -> dict:
@@ -46,18 +76,17 @@ def span_prf(gold, pred) -> dict:
     ----------
     gold, pred : sequence (one item per article) of sequences of (start, end)
     """
-    p_num = r_num = 0.0
-    n_pred = n_gold = 0
+    flat = {"gold": ([], []), "pred": ([], [])}
+    base = 0
     for g, p in zip(gold, pred):
-        g, p = _merge(g), _merge(p)
-        n_pred += len(p)
-        n_gold += len(g)
-        p_num += sum(o / (e - s) for o, (s, e) in zip(_overlap(p, g), p))
-        r_num += sum(o / (e - s) for o, (s, e) in zip(_overlap(g, p), g))
-    precision = p_num / n_pred if n_pred else 0.0
-    recall = r_num / n_gold if n_gold else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1, "n_gold": n_gold, "n_pred": n_pred}
+        end = 0
+        for kind, spans in (("gold", g), ("pred", p)):
+            for s, e in spans:
+                flat[kind][0].append(base + int(s))
+                flat[kind][1].append(base + int(e))
+                end = max(end, int(e))
+        base += end + 1
+    return span_prf_flat(*flat["gold"], *flat["pred"])
 
 
 def exact_prf(gold, pred) -> dict:
