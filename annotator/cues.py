@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.linear_model import SGDClassifier
+from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.utils.validation import check_is_fitted
 
 from .errors import AnnotatorError
@@ -309,11 +309,22 @@ def _shape(tok: str) -> str:
     return "Xx-" if tok[0].isupper() else "x-" if tok[0].islower() else "o"
 
 
-def token_features(tok: str, lexicon: dict) -> list:
-    """Features of one token (independent of its neighbours)."""
+#: Feature-name prefixes used only at the token's own position (offset 0), not for its neighbours.
+_CENTER_ONLY = ("c:",)
+
+
+def token_features(tok: str, lexicon: dict, char_ngrams: int = 0) -> list:
+    """Features of one token (independent of its neighbours).
+
+    ``char_ngrams`` > 0 adds the token's lower-cased character n-grams of that length
+    (with ``<`` and ``>`` marking its edges): unseen words share them with seen ones.
+    """
     low = tok.lower()
     feats = ["w:" + low, "sh:" + _shape(tok), "suf:" + low[-3:], "pre:" + low[:4]]
     feats.extend(lexicon.get(low, ()))
+    if char_ngrams and low.isalpha() and len(low) + 2 > char_ngrams:
+        w = "<" + low + ">"
+        feats.extend("c:" + w[k:k + char_ngrams] for k in range(len(w) - char_ngrams + 1))
     return feats
 
 
@@ -360,6 +371,13 @@ class CueTagger(BaseEstimator, TransformerMixin):
         Default decision threshold on the token probability.
     random_state : int
         Seed for the tuning split.
+    char_ngrams : int
+        Length of the character n-grams describing each token itself (0: none). Neighbours in
+        the window are described by their word-level features only.
+    solver : str
+        ``"liblinear"`` (or another :class:`~sklearn.linear_model.LogisticRegression` solver):
+        the L2 logistic regression solved to convergence with ``C = 1 / (alpha * n_tokens)``;
+        ``"sgd"``: averaged SGD for ``epochs`` passes (faster, less accurate).
 
     Attributes
     ----------
@@ -386,9 +404,12 @@ class CueTagger(BaseEstimator, TransformerMixin):
     """
 
     def __init__(self, labels=None, window=2, min_count=2, alpha=1e-5, epochs=8, class_weight=None,
-                 use_rules=True, tune_fraction=0.2, threshold=0.5, random_state=0):
+                 use_rules=True, tune_fraction=0.2, threshold=0.5, random_state=0, char_ngrams=4,
+                 solver="liblinear"):
         self.labels = labels
         self.window = window
+        self.char_ngrams = char_ngrams
+        self.solver = solver
         self.min_count = min_count
         self.alpha = alpha
         self.epochs = epochs
@@ -488,9 +509,14 @@ class CueTagger(BaseEstimator, TransformerMixin):
         return coefs, icpt
 
     def _fit_one(self, Xs, ys):
-        clf = SGDClassifier(loss="log_loss", alpha=self.alpha, max_iter=self.epochs, tol=None, average=True,
-                            class_weight=self.class_weight, random_state=self.random_state)
-        return clf.fit(sp.vstack(Xs, format="csr"), np.concatenate(ys))
+        X, y = sp.vstack(Xs, format="csr"), np.concatenate(ys)
+        if self.solver == "sgd":
+            clf = SGDClassifier(loss="log_loss", alpha=self.alpha, max_iter=self.epochs, tol=None, average=True,
+                                class_weight=self.class_weight, random_state=self.random_state)
+        else:  # the same L2 objective solved exactly: C = 1 / (alpha * n_samples)
+            clf = LogisticRegression(C=1.0 / (self.alpha * X.shape[0]), solver=self.solver, max_iter=300,
+                                     class_weight=self.class_weight, random_state=self.random_state)
+        return clf.fit(X, y)
 
     def _build_vocab(self, toks_all):
         counts: dict = {}
@@ -503,7 +529,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
         feature_index: dict = {}
         rows, cols = [], []
         for i, t in enumerate(words):
-            for f in token_features(t, self._lex):
+            for f in token_features(t, self._lex, self.char_ngrams):
                 rows.append(i)
                 cols.append(feature_index.setdefault(f, len(feature_index)))
         pad, unk = len(words), len(words) + 1
@@ -511,6 +537,10 @@ class CueTagger(BaseEstimator, TransformerMixin):
         cols += [feature_index.setdefault("<pad>", len(feature_index)), feature_index.setdefault("<unk>", len(feature_index))]
         self.feature_index_ = feature_index
         self._vocab_features = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(words) + 2, len(feature_index)))
+        # neighbours (offsets other than 0) are described by their word-level features only;
+        # the character n-grams describe the token itself (on neighbours they overfit)
+        nb = np.array([not f.startswith(_CENTER_ONLY) for f in feature_index], dtype=float)
+        self._neighbour_mask = sp.diags(nb, format="csr")
 
     def _design(self, toks):
         """Sparse token × (offset, feature) design matrix for one article."""
@@ -523,7 +553,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
             rows, cols = [], []
             for r, t in enumerate(toks):
                 if unknown[r]:
-                    for f in token_features(t, self._lex):
+                    for f in token_features(t, self._lex, self.char_ngrams):
                         c = self.feature_index_.get(f)
                         if c is not None:
                             rows.append(r)
@@ -536,7 +566,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
             F = F + extra
         pad = V[[len(self._vocab)] * w] if w else None
         padded = sp.vstack([pad, F, pad], format="csr") if w else F
-        blocks = [padded[k:k + n] for k in range(2 * w + 1)]
+        blocks = [padded[k:k + n] if k == w else padded[k:k + n] @ self._neighbour_mask for k in range(2 * w + 1)]
         return sp.hstack(blocks, format="csr")
 
     def _fold(self, coefs):
@@ -559,7 +589,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
         self.model_version = f"cue-tagger-{_fingerprint(self.tables_)}"
 
     # -- prediction ---------------------------------------------------------------------------
-    _CACHES = ("_vocab", "_lex", "_fw", "_vocab_features", "_lookup_cache")
+    _CACHES = ("_vocab", "_lex", "_fw", "_vocab_features", "_neighbour_mask", "_lookup_cache")
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -586,7 +616,8 @@ class CueTagger(BaseEstimator, TransformerMixin):
         if row is None:
             row = self.tables_[:, :, -1].copy()
             lookup = self._lookups()
-            for f in token_features(tok, lookup["lex"]):
+            # models saved before ``char_ngrams`` existed used no character n-grams
+            for f in token_features(tok, lookup["lex"], getattr(self, "char_ngrams", 0)):
                 i = lookup["fw"].get(f)
                 if i is not None:
                     row += self.feature_weights_[i]
