@@ -366,7 +366,12 @@ class CueTagger(BaseEstimator, TransformerMixin):
         Add the data-driven rules' spans (``label_config/cues.toml``) to the predictions.
     tune_fraction : float
         Share of training articles held out to tune each label's decision threshold
-        (span F1 with partial-overlap credit); 0 keeps ``threshold``.
+        (span F1 with partial-overlap credit); 0 keeps ``threshold``. Used when
+        ``tune_folds`` < 2.
+    tune_folds : int
+        When ≥ 2, tune the thresholds by cross-fitting instead: every training article is
+        scored by a model fitted without its part (``tune_folds`` extra fits), and the
+        thresholds are tuned on all of them (``tune_fraction`` > 0 only switches tuning on).
     threshold : float
         Default decision threshold on the token probability.
     random_state : int
@@ -405,11 +410,12 @@ class CueTagger(BaseEstimator, TransformerMixin):
 
     def __init__(self, labels=None, window=2, min_count=2, alpha=1e-5, epochs=8, class_weight=None,
                  use_rules=True, tune_fraction=0.2, threshold=0.5, random_state=0, char_ngrams=4,
-                 solver="liblinear"):
+                 solver="liblinear", tune_folds=3):
         self.labels = labels
         self.window = window
         self.char_ngrams = char_ngrams
         self.solver = solver
+        self.tune_folds = tune_folds
         self.min_count = min_count
         self.alpha = alpha
         self.epochs = epochs
@@ -442,9 +448,14 @@ class CueTagger(BaseEstimator, TransformerMixin):
         labels = list(self.labels) if self.labels is not None else list(load_taxonomy().label_ids)
         annotated = [set(labels)] * len(texts) if annotated is None else [set(a) for a in annotated]
         rng = np.random.RandomState(self.random_state)
-        tune = np.zeros(len(texts), bool)
+        # tuning parts: each is held out once, the thresholds are tuned on the out-of-part scores
+        part = np.full(len(texts), -1)
         if self.tune_fraction and len(texts) >= 10:
-            tune[rng.permutation(len(texts))[: max(1, int(len(texts) * self.tune_fraction))]] = True
+            order = rng.permutation(len(texts))
+            if self.tune_folds >= 2:
+                part[order] = np.arange(len(texts)) % self.tune_folds
+            else:
+                part[order[: max(1, int(len(texts) * self.tune_fraction))]] = 0
 
         self._lex = {w: list(f) for w, f in sentiment_lexicon().items()}
         self.lexicon_ = "\n".join(f"{w}\t{' '.join(f)}" for w, f in sorted(self._lex.items()))
@@ -475,14 +486,18 @@ class CueTagger(BaseEstimator, TransformerMixin):
         self.thresholds_ = np.full(L, float(self.threshold))
         self.low_thresholds_ = self.thresholds_.copy()
         self.fit_report_ = {}
-        if tune.any():
-            # fit on the rest, tune each label's hysteresis thresholds on the held-out articles
-            coefs, icpt = self._fit_pass1(Xdoc, yy, [[i for i in d if not tune[i]] for d in docs_j])
+        if (part >= 0).any():
+            # fit without each part, score it; tune each label's hysteresis thresholds on those scores
+            held = [None] * len(texts)
+            for k in range(part.max() + 1):
+                coefs, icpt = self._fit_pass1(Xdoc, yy, [[i for i in d if part[i] != k] for d in docs_j])
+                for i in np.flatnonzero(part == k):
+                    held[i] = _sigmoid(np.asarray(Xdoc[i] @ coefs.T) + icpt)
             for j, lab in enumerate(labels):
-                td = [i for i in docs_j[j] if tune[i]]
+                td = [i for i in docs_j[j] if part[i] >= 0]
                 if not td:
                     continue
-                probs = [_sigmoid(np.asarray(Xdoc[i] @ coefs[j]) + icpt[j]) for i in td]
+                probs = [held[i][:, j] for i in td]
                 gold = [[(s, e) for (l_, s, e) in y[i] if l_ == lab] for i in td]
                 high, low, f1, curve = _tune_threshold(
                     probs, gold, [starts_all[i] for i in td], [ends_all[i] for i in td],
