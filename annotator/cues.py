@@ -345,6 +345,44 @@ def _gold_token_labels(starts, ends, spans, n_labels, label_index):
     return y
 
 
+def _gold_span_lengths(starts, ends, spans, n_labels, label_index):
+    """Token × label matrix: length in tokens of the (merged) gold span of that label the token is
+    in, 0 outside gold spans."""
+    out = np.zeros((len(starts), n_labels), dtype=np.int32)
+    by_label: dict = {}
+    for label, s, e in spans:
+        j = label_index.get(label)
+        if j is not None and e > s:
+            by_label.setdefault(j, []).append((s, e))
+    for j, items in by_label.items():
+        merged = []
+        for s, e in sorted(items):
+            if merged and s <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], e)
+            else:
+                merged.append([s, e])
+        for s, e in merged:
+            lo = np.searchsorted(ends, s, side="right")
+            hi = np.searchsorted(starts, e, side="left")
+            out[lo:hi, j] = hi - lo
+    return out
+
+
+def _span_length_weights(lengths, power):
+    """Sample weights for one label's tokens: tokens of an n-token gold span weigh ``n ** -power``,
+    rescaled so that the positive tokens keep their total weight; other tokens weigh 1.
+
+    The span score credits each gold span equally whatever its length, so the long spans
+    (whole clauses, many function words) should not dominate what the classifier learns.
+    """
+    pos = lengths > 0
+    w = np.ones(len(lengths))
+    if power and pos.any():
+        wp = lengths[pos].astype(float) ** -power
+        w[pos] = wp * (pos.sum() / wp.sum())
+    return w
+
+
 class CueTagger(BaseEstimator, TransformerMixin):
     """Span tagger: one windowed linear token classifier per taxonomy label.
 
@@ -368,6 +406,10 @@ class CueTagger(BaseEstimator, TransformerMixin):
         Share of training articles held out to tune each label's decision threshold
         (span F1 with partial-overlap credit); 0 keeps ``threshold``. Used when
         ``tune_folds`` < 2.
+    span_length_power : float
+        Tokens of an n-token gold span weigh ``n ** -span_length_power`` in training (rescaled
+        so the positive tokens keep their total weight): the span score credits every gold span
+        equally, however long. 0 weighs every token alike.
     tune_folds : int
         When ≥ 2, tune the thresholds by cross-fitting instead: every training article is
         scored by a model fitted without its part (``tune_folds`` extra fits), and the
@@ -410,12 +452,13 @@ class CueTagger(BaseEstimator, TransformerMixin):
 
     def __init__(self, labels=None, window=2, min_count=2, alpha=1e-5, epochs=8, class_weight=None,
                  use_rules=True, tune_fraction=0.2, threshold=0.5, random_state=0, char_ngrams=4,
-                 solver="liblinear", tune_folds=3):
+                 solver="liblinear", tune_folds=3, span_length_power=0.5):
         self.labels = labels
         self.window = window
         self.char_ngrams = char_ngrams
         self.solver = solver
         self.tune_folds = tune_folds
+        self.span_length_power = span_length_power
         self.min_count = min_count
         self.alpha = alpha
         self.epochs = epochs
@@ -467,7 +510,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
             toks_all.append(toks)
             starts_all.append(starts)
             ends_all.append(ends)
-            yy.append(_gold_token_labels(starts, ends, spans, len(labels), label_index))
+            yy.append(_gold_span_lengths(starts, ends, spans, len(labels), label_index))
 
         self._build_vocab(toks_all)
         Xdoc = [self._design(toks) for toks in toks_all]
@@ -476,7 +519,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
         skipped = {}
         for j, lab in enumerate(labels):
             if docs_j[j]:
-                yj = np.concatenate([yy[i][:, j] for i in docs_j[j]])
+                yj = np.concatenate([yy[i][:, j] for i in docs_j[j]]) > 0
                 if yj.min() == yj.max():  # no span of this label (or nothing but): it cannot be learned
                     skipped[lab] = "only one class in the training data: never predicted"
                     docs_j[j] = []
@@ -519,19 +562,21 @@ class CueTagger(BaseEstimator, TransformerMixin):
         icpt = np.full(L, -10.0)  # a label with no training documents never fires
         for j, docs in enumerate(docs_j):
             if docs:
-                clf = self._fit_one([Xdoc[i] for i in docs], [yy[i][:, j] for i in docs])
+                clf = self._fit_one([Xdoc[i] for i in docs], [yy[i][:, j] for i in docs])  # span lengths
                 coefs[j], icpt[j] = clf.coef_[0], clf.intercept_[0]
         return coefs, icpt
 
-    def _fit_one(self, Xs, ys):
-        X, y = sp.vstack(Xs, format="csr"), np.concatenate(ys)
+    def _fit_one(self, Xs, lengths):
+        X, lengths = sp.vstack(Xs, format="csr"), np.concatenate(lengths)
+        y = (lengths > 0).astype(np.int8)
+        w = _span_length_weights(lengths, self.span_length_power)
         if self.solver == "sgd":
             clf = SGDClassifier(loss="log_loss", alpha=self.alpha, max_iter=self.epochs, tol=None, average=True,
                                 class_weight=self.class_weight, random_state=self.random_state)
         else:  # the same L2 objective solved exactly: C = 1 / (alpha * n_samples)
             clf = LogisticRegression(C=1.0 / (self.alpha * X.shape[0]), solver=self.solver, max_iter=300,
                                      class_weight=self.class_weight, random_state=self.random_state)
-        return clf.fit(X, y)
+        return clf.fit(X, y, sample_weight=w)
 
     def _build_vocab(self, toks_all):
         counts: dict = {}
