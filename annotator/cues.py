@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.linear_model import SGDClassifier
+from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.utils.validation import check_is_fitted
 
 from .errors import AnnotatorError
@@ -424,11 +424,22 @@ def _shape(tok: str) -> str:
     return "Xx-" if tok[0].isupper() else "x-" if tok[0].islower() else "o"
 
 
-def token_features(tok: str, lexicon: dict) -> list:
-    """Features of one token (independent of its neighbours)."""
+#: Feature-name prefixes used only at the token's own position (offset 0), not for its neighbours.
+_CENTER_ONLY = ("c:",)
+
+
+def token_features(tok: str, lexicon: dict, char_ngrams: int = 0) -> list:
+    """Features of one token (independent of its neighbours).
+
+    ``char_ngrams`` > 0 adds the token's lower-cased character n-grams of that length
+    (with ``<`` and ``>`` marking its edges): unseen words share them with seen ones.
+    """
     low = tok.lower()
     feats = ["w:" + low, "sh:" + _shape(tok), "suf:" + low[-3:], "pre:" + low[:4]]
     feats.extend(lexicon.get(low, ()))
+    if char_ngrams and low.isalpha() and len(low) + 2 > char_ngrams:
+        w = "<" + low + ">"
+        feats.extend("c:" + w[k:k + char_ngrams] for k in range(len(w) - char_ngrams + 1))
     return feats
 
 
@@ -447,6 +458,44 @@ def _gold_token_labels(starts, ends, spans, n_labels, label_index):
         hi = np.searchsorted(starts, e, side="left")
         y[lo:hi, j] = 1
     return y
+
+
+def _gold_span_lengths(starts, ends, spans, n_labels, label_index):
+    """Token × label matrix: length in tokens of the (merged) gold span of that label the token is
+    in, 0 outside gold spans."""
+    out = np.zeros((len(starts), n_labels), dtype=np.int32)
+    by_label: dict = {}
+    for label, s, e in spans:
+        j = label_index.get(label)
+        if j is not None and e > s:
+            by_label.setdefault(j, []).append((s, e))
+    for j, items in by_label.items():
+        merged = []
+        for s, e in sorted(items):
+            if merged and s <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], e)
+            else:
+                merged.append([s, e])
+        for s, e in merged:
+            lo = np.searchsorted(ends, s, side="right")
+            hi = np.searchsorted(starts, e, side="left")
+            out[lo:hi, j] = hi - lo
+    return out
+
+
+def _span_length_weights(lengths, power):
+    """Sample weights for one label's tokens: tokens of an n-token gold span weigh ``n ** -power``,
+    rescaled so that the positive tokens keep their total weight; other tokens weigh 1.
+
+    The span score credits each gold span equally whatever its length, so the long spans
+    (whole clauses, many function words) should not dominate what the classifier learns.
+    """
+    pos = lengths > 0
+    w = np.ones(len(lengths))
+    if power and pos.any():
+        wp = lengths[pos].astype(float) ** -power
+        w[pos] = wp * (pos.sum() / wp.sum())
+    return w
 
 
 class CueTagger(BaseEstimator, TransformerMixin):
@@ -470,11 +519,27 @@ class CueTagger(BaseEstimator, TransformerMixin):
         Add the data-driven rules' spans (``label_config/cues.toml``) to the predictions.
     tune_fraction : float
         Share of training articles held out to tune each label's decision threshold
-        (span F1 with partial-overlap credit); 0 keeps ``threshold``.
+        (span F1 with partial-overlap credit); 0 keeps ``threshold``. Used when
+        ``tune_folds`` < 2.
+    span_length_power : float
+        Tokens of an n-token gold span weigh ``n ** -span_length_power`` in training (rescaled
+        so the positive tokens keep their total weight): the span score credits every gold span
+        equally, however long. 0 weighs every token alike.
+    tune_folds : int
+        When ≥ 2, tune the thresholds by cross-fitting instead: every training article is
+        scored by a model fitted without its part (``tune_folds`` extra fits), and the
+        thresholds are tuned on all of them (``tune_fraction`` > 0 only switches tuning on).
     threshold : float
         Default decision threshold on the token probability.
     random_state : int
         Seed for the tuning split.
+    char_ngrams : int
+        Length of the character n-grams describing each token itself (0: none). Neighbours in
+        the window are described by their word-level features only.
+    solver : str
+        ``"liblinear"`` (or another :class:`~sklearn.linear_model.LogisticRegression` solver):
+        the L2 logistic regression solved to convergence with ``C = 1 / (alpha * n_tokens)``;
+        ``"sgd"``: averaged SGD for ``epochs`` passes (faster, less accurate).
 
     Attributes
     ----------
@@ -501,9 +566,14 @@ class CueTagger(BaseEstimator, TransformerMixin):
     """
 
     def __init__(self, labels=None, window=2, min_count=2, alpha=1e-5, epochs=8, class_weight=None,
-                 use_rules=True, tune_fraction=0.2, threshold=0.5, random_state=0):
+                 use_rules=True, tune_fraction=0.2, threshold=0.5, random_state=0, char_ngrams=4,
+                 solver="liblinear", tune_folds=3, span_length_power=0.5):
         self.labels = labels
         self.window = window
+        self.char_ngrams = char_ngrams
+        self.solver = solver
+        self.tune_folds = tune_folds
+        self.span_length_power = span_length_power
         self.min_count = min_count
         self.alpha = alpha
         self.epochs = epochs
@@ -536,9 +606,14 @@ class CueTagger(BaseEstimator, TransformerMixin):
         labels = list(self.labels) if self.labels is not None else list(load_taxonomy().label_ids)
         annotated = [set(labels)] * len(texts) if annotated is None else [set(a) for a in annotated]
         rng = np.random.RandomState(self.random_state)
-        tune = np.zeros(len(texts), bool)
+        # tuning parts: each is held out once, the thresholds are tuned on the out-of-part scores
+        part = np.full(len(texts), -1)
         if self.tune_fraction and len(texts) >= 10:
-            tune[rng.permutation(len(texts))[: max(1, int(len(texts) * self.tune_fraction))]] = True
+            order = rng.permutation(len(texts))
+            if self.tune_folds >= 2:
+                part[order] = np.arange(len(texts)) % self.tune_folds
+            else:
+                part[order[: max(1, int(len(texts) * self.tune_fraction))]] = 0
 
         self._lex = {w: list(f) for w, f in sentiment_lexicon().items()}
         self.lexicon_ = "\n".join(f"{w}\t{' '.join(f)}" for w, f in sorted(self._lex.items()))
@@ -550,7 +625,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
             toks_all.append(toks)
             starts_all.append(starts)
             ends_all.append(ends)
-            yy.append(_gold_token_labels(starts, ends, spans, len(labels), label_index))
+            yy.append(_gold_span_lengths(starts, ends, spans, len(labels), label_index))
 
         self._build_vocab(toks_all)
         Xdoc = [self._design(toks) for toks in toks_all]
@@ -559,7 +634,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
         skipped = {}
         for j, lab in enumerate(labels):
             if docs_j[j]:
-                yj = np.concatenate([yy[i][:, j] for i in docs_j[j]])
+                yj = np.concatenate([yy[i][:, j] for i in docs_j[j]]) > 0
                 if yj.min() == yj.max():  # no span of this label (or nothing but): it cannot be learned
                     skipped[lab] = "only one class in the training data: never predicted"
                     docs_j[j] = []
@@ -569,14 +644,18 @@ class CueTagger(BaseEstimator, TransformerMixin):
         self.thresholds_ = np.full(L, float(self.threshold))
         self.low_thresholds_ = self.thresholds_.copy()
         self.fit_report_ = {}
-        if tune.any():
-            # fit on the rest, tune each label's hysteresis thresholds on the held-out articles
-            coefs, icpt = self._fit_pass1(Xdoc, yy, [[i for i in d if not tune[i]] for d in docs_j])
+        if (part >= 0).any():
+            # fit without each part, score it; tune each label's hysteresis thresholds on those scores
+            held = [None] * len(texts)
+            for k in range(part.max() + 1):
+                coefs, icpt = self._fit_pass1(Xdoc, yy, [[i for i in d if part[i] != k] for d in docs_j])
+                for i in np.flatnonzero(part == k):
+                    held[i] = _sigmoid(np.asarray(Xdoc[i] @ coefs.T) + icpt)
             for j, lab in enumerate(labels):
-                td = [i for i in docs_j[j] if tune[i]]
+                td = [i for i in docs_j[j] if part[i] >= 0]
                 if not td:
                     continue
-                probs = [_sigmoid(np.asarray(Xdoc[i] @ coefs[j]) + icpt[j]) for i in td]
+                probs = [held[i][:, j] for i in td]
                 gold = [[(s, e) for (l_, s, e) in y[i] if l_ == lab] for i in td]
                 high, low, f1, curve = _tune_threshold(
                     probs, gold, [starts_all[i] for i in td], [ends_all[i] for i in td],
@@ -598,14 +677,21 @@ class CueTagger(BaseEstimator, TransformerMixin):
         icpt = np.full(L, -10.0)  # a label with no training documents never fires
         for j, docs in enumerate(docs_j):
             if docs:
-                clf = self._fit_one([Xdoc[i] for i in docs], [yy[i][:, j] for i in docs])
+                clf = self._fit_one([Xdoc[i] for i in docs], [yy[i][:, j] for i in docs])  # span lengths
                 coefs[j], icpt[j] = clf.coef_[0], clf.intercept_[0]
         return coefs, icpt
 
-    def _fit_one(self, Xs, ys):
-        clf = SGDClassifier(loss="log_loss", alpha=self.alpha, max_iter=self.epochs, tol=None, average=True,
-                            class_weight=self.class_weight, random_state=self.random_state)
-        return clf.fit(sp.vstack(Xs, format="csr"), np.concatenate(ys))
+    def _fit_one(self, Xs, lengths):
+        X, lengths = sp.vstack(Xs, format="csr"), np.concatenate(lengths)
+        y = (lengths > 0).astype(np.int8)
+        w = _span_length_weights(lengths, self.span_length_power)
+        if self.solver == "sgd":
+            clf = SGDClassifier(loss="log_loss", alpha=self.alpha, max_iter=self.epochs, tol=None, average=True,
+                                class_weight=self.class_weight, random_state=self.random_state)
+        else:  # the same L2 objective solved exactly: C = 1 / (alpha * n_samples)
+            clf = LogisticRegression(C=1.0 / (self.alpha * X.shape[0]), solver=self.solver, max_iter=300,
+                                     class_weight=self.class_weight, random_state=self.random_state)
+        return clf.fit(X, y, sample_weight=w)
 
     def _build_vocab(self, toks_all):
         counts: dict = {}
@@ -618,7 +704,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
         feature_index: dict = {}
         rows, cols = [], []
         for i, t in enumerate(words):
-            for f in token_features(t, self._lex):
+            for f in token_features(t, self._lex, self.char_ngrams):
                 rows.append(i)
                 cols.append(feature_index.setdefault(f, len(feature_index)))
         pad, unk = len(words), len(words) + 1
@@ -626,6 +712,10 @@ class CueTagger(BaseEstimator, TransformerMixin):
         cols += [feature_index.setdefault("<pad>", len(feature_index)), feature_index.setdefault("<unk>", len(feature_index))]
         self.feature_index_ = feature_index
         self._vocab_features = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(words) + 2, len(feature_index)))
+        # neighbours (offsets other than 0) are described by their word-level features only;
+        # the character n-grams describe the token itself (on neighbours they overfit)
+        nb = np.array([not f.startswith(_CENTER_ONLY) for f in feature_index], dtype=float)
+        self._neighbour_mask = sp.diags(nb, format="csr")
 
     def _design(self, toks):
         """Sparse token × (offset, feature) design matrix for one article."""
@@ -638,7 +728,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
             rows, cols = [], []
             for r, t in enumerate(toks):
                 if unknown[r]:
-                    for f in token_features(t, self._lex):
+                    for f in token_features(t, self._lex, self.char_ngrams):
                         c = self.feature_index_.get(f)
                         if c is not None:
                             rows.append(r)
@@ -651,7 +741,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
             F = F + extra
         pad = V[[len(self._vocab)] * w] if w else None
         padded = sp.vstack([pad, F, pad], format="csr") if w else F
-        blocks = [padded[k:k + n] for k in range(2 * w + 1)]
+        blocks = [padded[k:k + n] if k == w else padded[k:k + n] @ self._neighbour_mask for k in range(2 * w + 1)]
         return sp.hstack(blocks, format="csr")
 
     def _fold(self, coefs):
@@ -674,7 +764,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
         self.model_version = f"cue-tagger-{_fingerprint(self.tables_)}"
 
     # -- prediction ---------------------------------------------------------------------------
-    _CACHES = ("_vocab", "_lex", "_fw", "_vocab_features", "_lookup_cache")
+    _CACHES = ("_vocab", "_lex", "_fw", "_vocab_features", "_neighbour_mask", "_lookup_cache")
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -733,7 +823,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
             fw, lex = lookup["fw"], lookup["lex"]
             rows, cols = [], []
             for r, tok in enumerate(new):
-                for f in token_features(tok, lex):
+                for f in token_features(tok, lex, self.char_ngrams):
                     c = fw.get(f)
                     if c is not None:
                         rows.append(r)
