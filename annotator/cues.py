@@ -567,7 +567,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
 
     def __init__(self, labels=None, window=2, min_count=2, alpha=1e-5, epochs=8, class_weight=None,
                  use_rules=True, tune_fraction=0.2, threshold=0.5, random_state=0, char_ngrams=4,
-                 solver="liblinear", tune_folds=3, span_length_power=0.5):
+                 solver="sgd", tune_folds=0, span_length_power=0.5):
         self.labels = labels
         self.window = window
         self.char_ngrams = char_ngrams
