@@ -32,8 +32,10 @@ screenshots: $(STAMP) chromium
 model: $(STAMP)
 	$(BIN)/python scripts/build_models.py
 
+# The benchmarks behind README's figures: cue-tagger cross-validation, then batch scoring.
 bench: $(STAMP)
-	$(BIN)/python bench/cues_eval.py
+	$(BIN)/annotator evaluate
+	$(BIN)/python bench/score.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
