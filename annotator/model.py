@@ -141,8 +141,13 @@ class FramingModel(BaseEstimator):
         ``x @ char_coef_ / (x @ char_mass_)`` with ``x`` its sublinear word counts.
     scaler_ : StandardScaler
     ridge_ : Ridge
-    calibrator_ : IsotonicRegression
-        Out-of-fold ridge output → 0-100 scale (the target percentile × 100).
+    calib_x_, calib_y_ : ndarray
+        Knots of the calibration, out-of-fold ridge output → 0-100 scale (the target
+        percentile × 100): centred isotonic regression, i.e. the isotonic fit's blocks, each
+        placed at the mean ridge output of its articles and joined by straight lines (extended
+        beyond the outer knots along the end segments, clipped to 0-100). Unlike the step
+        function of plain isotonic regression it is strictly increasing, so articles with
+        different ridge outputs never share a score.
     feature_names_ : list of str
         Names of the dense cue features.
     metrics_ : dict
@@ -316,18 +321,33 @@ class FramingModel(BaseEstimator):
             oof[te] = ridge.predict(model._design(bow[te], cues[te]))
         self.ridge_ = Ridge(alpha=self.alpha).fit(self._design(bow, cues, fit=True), target)
         self._fold_chars()
-        self.calibrator_ = IsotonicRegression(y_min=0.0, y_max=100.0, out_of_bounds="clip").fit(oof, 100 * target)
+        self.calib_x_, self.calib_y_ = _centred_isotonic(oof, 100 * target)
         self.feature_names_ = [f"{lab}_per_1k_words" for lab in self.tagger_.labels_] + \
                               [f"{lab}_mean_probability" for lab in self.tagger_.labels_]
         ids = X["article_id"].astype(str).tolist() if "article_id" in X else [str(i) for i in range(len(X))]
-        self.oof_ = {"risk": self.calibrator_.predict(oof), "target": 100 * target, "article_id": [ids[i] for i in idx]}
+        self.oof_ = {"risk": self._calibrate(oof), "target": 100 * target, "article_id": [ids[i] for i in idx]}
         from .taxonomy import load_taxonomy
 
         self.label_config_hash = load_taxonomy().config_hash
-        self.model_version = "framing-" + hashlib.sha1(np.asarray(self.ridge_.coef_).tobytes()).hexdigest()[:10]
+        digest = hashlib.sha1(np.asarray(self.ridge_.coef_).tobytes())
+        digest.update(np.asarray(self.calib_x_).tobytes() + np.asarray(self.calib_y_).tobytes())
+        self.model_version = "framing-" + digest.hexdigest()[:10]
         return self
 
     # -- prediction -------------------------------------------------------------------------
+    def _calibrate(self, raw):
+        """Ridge outputs → 0-100: linear between the knots ``calib_x_``/``calib_y_``, and along the
+        end segments beyond them, clipped."""
+        x, y = self.calib_x_, self.calib_y_
+        raw = np.asarray(raw, dtype=float)
+        if len(x) < 2:
+            return np.full(raw.shape, float(y[0]) if len(y) else 50.0)
+        out = np.interp(raw, x, y)
+        lo, hi = raw < x[0], raw > x[-1]
+        out[lo] = y[0] + (raw[lo] - x[0]) * (y[1] - y[0]) / (x[1] - x[0])
+        out[hi] = y[-1] + (raw[hi] - x[-1]) * (y[-1] - y[-2]) / (x[-1] - x[-2])
+        return np.clip(out, 0.0, 100.0)
+
     def predict(self, X):
         """Framing-risk scores (0-100) for texts (a sequence of str or a frame with ``text``)."""
         return self.score(_as_frame(X))["risk"].to_numpy(dtype=float)
@@ -353,7 +373,7 @@ class FramingModel(BaseEstimator):
         if len(idx):
             batch = self.tagger_.analyze_batch([texts[i] for i in idx])
             raw, contrib = self._contributions(*self._features(batch))
-            r = np.round(self.calibrator_.predict(raw), 1)
+            r = np.round(self._calibrate(raw), 1)
             index = {lab: j for j, lab in enumerate(labels)}
             for k, i in enumerate(idx.tolist()):
                 risk[i] = r[k]
@@ -415,6 +435,21 @@ class FramingModel(BaseEstimator):
         return out
 
 
+def _centred_isotonic(x, y):
+    """Knots (x, y) of a centred isotonic regression of ``y`` on ``x`` (Oron & Flournoy 2017):
+    each block of the isotonic fit becomes one knot at its points' mean ``x``; adjacent blocks
+    have different values, so the knots increase strictly in both coordinates."""
+    x = np.asarray(x, dtype=float)
+    fitted = IsotonicRegression(y_min=0.0, y_max=100.0).fit(x, y).predict(x)
+    order = np.argsort(x, kind="stable")
+    xs, fs = x[order], fitted[order]
+    new = np.ones(len(xs), dtype=bool)
+    new[1:] = fs[1:] != fs[:-1]
+    first = np.flatnonzero(new)
+    size = np.diff(np.append(first, len(xs)))
+    return np.add.reduceat(xs, first) / size, fs[first]
+
+
 def _bigram_name(ids, h, words, bits):
     """The first bigram of the article whose hashed column is ``h``."""
     hit = np.flatnonzero((ids[:-1] * 1_000_003 + ids[1:]) % (1 << bits) == h)
@@ -435,7 +470,6 @@ MODEL_TRUSTED = TRUSTED_TYPES + [
     "annotator.model.FramingModel",
     "sklearn.feature_extraction.text.TfidfTransformer",
     "sklearn.preprocessing._data.StandardScaler",
-    "sklearn.isotonic.IsotonicRegression",
     "sklearn.model_selection._split.KFold",
 ]
 
@@ -455,6 +489,9 @@ def load_model(path=None) -> FramingModel:
     if getattr(model, "label_config_hash", None) != ours:
         raise AnnotatorError(f"{path}: built for another label config (hash {str(getattr(model, 'label_config_hash', None))[:12]}, "
                              f"ours {ours[:12]}): retrain it with `annotator train`")
+    if not hasattr(model, "calib_x_"):
+        raise AnnotatorError(f"{path}: made by an older version of annotator (step calibration): "
+                             "retrain it with `annotator train`")
     return model.warm()
 
 

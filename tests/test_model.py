@@ -9,7 +9,7 @@ from sklearn.base import clone
 
 from annotator.articles import read_articles
 from annotator.errors import AnnotatorError
-from annotator.model import BAND_EDGES, FramingModel, band_of, load_model, save_skops
+from annotator.model import BAND_EDGES, FramingModel, _centred_isotonic, band_of, load_model, save_skops
 from annotator.taxonomy import load_taxonomy
 from annotator.training import load_training_data, train, training_frame
 
@@ -51,6 +51,24 @@ def test_folded_character_block_equals_the_explicit_design(small_model):
     raw, contrib = m._contributions(bow, cues)
     assert np.allclose(raw, m.ridge_.predict(m._design(bow, cues)), rtol=0, atol=1e-9)
     assert contrib.shape[0] == len(arts) and np.isfinite(contrib.data).all()
+
+
+def test_centred_isotonic_knots():
+    """Isotonic blocks become knots at their points' mean: [0], [1, 2] pooled to 15, [3]."""
+    x, y = _centred_isotonic([3.0, 0.0, 2.0, 1.0], [30.0, 0.0, 10.0, 20.0])
+    assert x.tolist() == [0.0, 1.5, 3.0] and y.tolist() == [0.0, 15.0, 30.0]
+
+
+def test_calibration_is_strictly_increasing_within_0_100(small_model):
+    """Different ridge outputs never share a score (a step calibration gave three seeds 50.4)."""
+    m = small_model
+    x = m.calib_x_
+    assert len(x) >= 2 and (np.diff(x) > 0).all() and (np.diff(m.calib_y_) > 0).all()
+    grid = np.linspace(x[0] - 0.2, x[-1] + 0.2, 400)
+    risk = m._calibrate(grid)
+    inside = (risk > 0) & (risk < 100)
+    assert inside.sum() > 300 and (np.diff(risk[inside]) > 0).all() and risk.min() >= 0 and risk.max() <= 100
+    assert np.allclose(m._calibrate(x), m.calib_y_)
 
 
 def test_cue_rates_of_a_one_line_text_are_shrunk_towards_the_training_rates(small_model):
