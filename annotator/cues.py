@@ -498,6 +498,38 @@ def _span_length_weights(lengths, power):
     return w
 
 
+def _sentence_spans(stop, brk):
+    """(first, last): for each token, the first and last token of its sentence (a sentence ends
+    after a sentence-final stop, or before a line break or a text start)."""
+    n = len(stop)
+    idx = np.arange(n)
+    new = np.asarray(brk, dtype=bool).copy()
+    if n:
+        new[0] = True
+        new[1:] |= np.asarray(stop, dtype=bool)[:-1]
+    end = np.ones(n, dtype=bool)
+    end[:-1] = new[1:]
+    first = np.maximum.accumulate(np.where(new, idx, 0)) if n else idx
+    last = np.minimum.accumulate(np.where(end, idx, n)[::-1])[::-1] if n else idx
+    return first, last
+
+
+def _window_sum(values, first, last, near, far, side=0):
+    """Sum of ``values`` rows (n × k) over the tokens ``near``..``far`` after (side 0) or before
+    (side 1) each token, not beyond its sentence (``first``/``last`` from :func:`_sentence_spans`)."""
+    n = len(values)
+    c = np.zeros((n + 1,) + values.shape[1:], dtype=np.float64 if values.dtype == np.float64 else np.float32)
+    np.cumsum(values, axis=0, out=c[1:])
+    t = np.arange(n)
+    if side == 0:
+        a = np.minimum(t + near, last + 1)
+        b = np.maximum(np.minimum(t + far, last) + 1, a)
+    else:
+        a = np.maximum(t - far, first)
+        b = np.maximum(t - near + 1, a)
+    return c[b] - c[a]
+
+
 class CueTagger(BaseEstimator, TransformerMixin):
     """Span tagger: one windowed linear token classifier per taxonomy label.
 
@@ -540,6 +572,14 @@ class CueTagger(BaseEstimator, TransformerMixin):
         ``"liblinear"`` (or another :class:`~sklearn.linear_model.LogisticRegression` solver):
         the L2 logistic regression solved to convergence with ``C = 1 / (alpha * n_tokens)``;
         ``"sgd"``: averaged SGD for ``epochs`` passes (faster, less accurate).
+    context : (int, int) or None
+        ``(near, far)``: besides its window, a token is described by the words ``near`` to ``far``
+        tokens away on either side within its sentence (two bags of words, one per side), e.g.
+        the reporting verb a few tokens after a source ("Sen. John McCain, R-Ariz., said").
+        At prediction each side is one table gather and a running sum. None: no context bags.
+    context_words : int
+        Per label and side, the vocabulary entries whose presence at that distance is most
+        associated (chi-square) with the label's tokens; the union of them is used in the bags.
 
     Attributes
     ----------
@@ -556,6 +596,8 @@ class CueTagger(BaseEstimator, TransformerMixin):
     lexicon_ : str
         The sentiment/subjectivity lexicon used at fit time (``word<TAB>features`` lines).
     intercepts_ : ndarray of shape (n_labels,)
+    context_tables_ : ndarray of shape (n_labels, 2, n_vocab + 2) or None
+        Weights of the vocabulary entries in the right (0) and left (1) context bags.
     fit_report_ : dict
         Per label: tuned thresholds, the held-out span F1, and ``pr_curve`` (``[threshold,
         precision, recall]`` rows on the held-out articles, partial-overlap credit).
@@ -567,8 +609,10 @@ class CueTagger(BaseEstimator, TransformerMixin):
 
     def __init__(self, labels=None, window=2, min_count=2, alpha=1e-5, epochs=8, class_weight=None,
                  use_rules=True, tune_fraction=0.2, threshold=0.5, random_state=0, char_ngrams=4,
-                 solver="sgd", tune_folds=0, span_length_power=0.5):
+                 solver="sgd", tune_folds=0, span_length_power=0.5, context=(3, 8), context_words=300):
         self.labels = labels
+        self.context = context
+        self.context_words = context_words
         self.window = window
         self.char_ngrams = char_ngrams
         self.solver = solver
@@ -628,7 +672,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
             yy.append(_gold_span_lengths(starts, ends, spans, len(labels), label_index))
 
         self._build_vocab(toks_all)
-        Xdoc = [self._design(toks) for toks in toks_all]
+        segs_all = [_segments(text, toks, st, en) for text, toks, st, en in zip(texts, toks_all, starts_all, ends_all)]
         L = len(labels)
         docs_j = [[i for i in range(len(texts)) if lab in annotated[i]] for lab in labels]
         skipped = {}
@@ -638,6 +682,13 @@ class CueTagger(BaseEstimator, TransformerMixin):
                 if yj.min() == yj.max():  # no span of this label (or nothing but): it cannot be learned
                     skipped[lab] = "only one class in the training data: never predicted"
                     docs_j[j] = []
+        Xdoc = [self._design(toks) for toks in toks_all]
+        if self.context:
+            ids_all = [np.array([self._vocab.get(t, -1) for t in toks], dtype=np.int64) for toks in toks_all]
+            bounds_all = [_sentence_spans(sg[1], sg[2]) for sg in segs_all]
+            self._select_context(ids_all, bounds_all, yy, docs_j)
+            Xdoc = [sp.hstack([x, self._context_design(ids, bd)], format="csr")
+                    for x, ids, bd in zip(Xdoc, ids_all, bounds_all)]
         if len(skipped) == L:
             raise AnnotatorError("training data has only one class for every label (no spans, or every token): "
                                  "nothing to learn")
@@ -659,7 +710,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
                 gold = [[(s, e) for (l_, s, e) in y[i] if l_ == lab] for i in td]
                 high, low, f1, curve = _tune_threshold(
                     probs, gold, [starts_all[i] for i in td], [ends_all[i] for i in td],
-                    [_segments(texts[i], toks_all[i], starts_all[i], ends_all[i]) for i in td])
+                    [segs_all[i] for i in td])
                 self.thresholds_[j], self.low_thresholds_[j] = high, low
                 self.fit_report_[lab] = {"threshold": high, "low_threshold": low, "tune_f1": round(f1, 4),
                                          "train_articles": len(docs_j[j]), "tune_articles": len(td),
@@ -669,6 +720,61 @@ class CueTagger(BaseEstimator, TransformerMixin):
         self._fold(coefs)
         del self.feature_index_
         return self
+
+    def _select_context(self, ids_all, bounds_all, yy, docs_j):
+        """Choose the context-bag words: per label and side, the ``context_words`` vocabulary entries
+        whose occurrence ``near``..``far`` tokens from a token of the label (same sentence) deviates
+        most from chance (chi-square); sets ``_context_cols`` (vocabulary row -> bag column)."""
+        near, far = self.context
+        V = len(self._vocab)
+        chosen = set()
+        for j, docs in enumerate(docs_j):
+            if not docs:
+                continue
+            ids = np.concatenate([ids_all[i] for i in docs])
+            pos = np.concatenate([yy[i][:, j] > 0 for i in docs]).astype(np.float64)
+            first = np.concatenate([bounds_all[i][0] for i in docs])
+            last = np.concatenate([bounds_all[i][1] for i in docs])
+            # offsets of the concatenation: windows stay inside sentences, hence inside articles
+            shift = np.repeat(np.cumsum([0] + [len(ids_all[i]) for i in docs[:-1]]), [len(ids_all[i]) for i in docs])
+            first, last = first + shift, last + shift
+            known = ids >= 0
+            n_w = np.bincount(ids[known], minlength=V).astype(np.float64)
+            for side in (0, 1):
+                # side 0 (right bag of a token t): word u has a label token at u - far .. u - near
+                hit = _window_sum(pos[:, None], first, last, near, far, side=1 - side)[:, 0] > 0
+                s_w = np.bincount(ids[known], weights=hit[known], minlength=V)
+                p = s_w.sum() / max(n_w.sum(), 1.0)
+                if not 0 < p < 1:
+                    continue
+                score = (s_w - n_w * p) ** 2 / (n_w * p * (1 - p) + 1e-9)
+                score[n_w < 5] = 0
+                top = np.argsort(-score)[: self.context_words]
+                chosen.update(top[score[top] > 0].tolist())
+        cols = np.full(V + 2, -1, dtype=np.int64)
+        keep = np.array(sorted(chosen), dtype=np.int64)
+        cols[keep] = np.arange(len(keep))
+        self._context_cols = cols
+
+    def _context_design(self, ids, bounds):
+        """Sparse token × (2 · n_context_words) counts of the context-bag words on each side."""
+        near, far = self.context
+        cols = self._context_cols
+        M = int(cols.max()) + 1
+        first, last = bounds
+        n = len(ids)
+        t = np.arange(n)
+        rows, cc = [], []
+        for side, sign, lim in ((0, 1, last), (1, -1, first)):
+            for d in range(near, far + 1):
+                u = t + sign * d
+                ok = (u <= lim) if sign > 0 else (u >= lim)
+                c = np.where(ok, cols[np.where(ok, ids[np.clip(u, 0, max(n - 1, 0))], -1)], -1) if n else u
+                ok = c >= 0
+                rows.append(t[ok])
+                cc.append(c[ok] + side * M)
+        rows, cc = (np.concatenate(rows), np.concatenate(cc)) if rows else (np.zeros(0, int), np.zeros(0, int))
+        return sp.csr_matrix((np.ones(len(rows)), (rows, cc)), shape=(n, 2 * M))
 
     def _fit_pass1(self, Xdoc, yy, docs_j):
         """One windowed linear classifier per label on its documents: (coefs, intercepts)."""
@@ -748,6 +854,16 @@ class CueTagger(BaseEstimator, TransformerMixin):
         """Fold feature weights into per-vocabulary-entry tables for fast prediction."""
         K, L = 2 * self.window + 1, len(self.labels_)
         nfeat = len(self.feature_index_)
+        self.context_tables_ = None
+        if self.context:
+            cols = self._context_cols
+            M = int(cols.max()) + 1
+            bags = coefs[:, K * nfeat:].reshape(L, 2, M)
+            self.context_tables_ = np.zeros((L, 2, len(cols)), dtype=np.float32)
+            sel = np.flatnonzero(cols >= 0)
+            self.context_tables_[:, :, sel] = bags[:, :, cols[sel]]
+            coefs = coefs[:, :K * nfeat]
+            del self._context_cols
         W = coefs.reshape(L, K, nfeat)
         V = self._vocab_features
         self.tables_ = np.stack([np.asarray((V @ W[j].T)).T for j in range(L)]).astype(np.float32)
@@ -789,7 +905,9 @@ class CueTagger(BaseEstimator, TransformerMixin):
                      # (a gather of whole rows as opaque elements is several times faster)
                      "tables": [np.ascontiguousarray(t, dtype=np.float32).view(np.dtype((np.void, 4 * t.shape[1]))).ravel()
                                 for t in self.tables_.transpose(1, 2, 0)],
-                     "abbreviation": abbreviation, "unknown": {}, "rules": {}}
+                     "abbreviation": abbreviation, "unknown": {}, "rules": {},
+                     "context": [] if getattr(self, "context_tables_", None) is None else
+                     [np.ascontiguousarray(self.context_tables_[:, side, :].T, dtype=np.float32) for side in (0, 1)]}
             self.__dict__["_lookup_cache"] = cache
         return cache
 
@@ -839,11 +957,13 @@ class CueTagger(BaseEstimator, TransformerMixin):
         vocab = self._lookups()["vocab"]
         return np.fromiter(map(vocab.get, toks, repeat(len(vocab) + 1)), dtype=np.int64, count=len(toks))
 
-    def token_scores(self, toks, ids=None, offsets=None):
+    def token_scores(self, toks, ids=None, offsets=None, bounds=None):
         """Probability per token and label, shape (n_tokens, n_labels).
 
         ``toks`` may hold several articles one after the other, ``offsets`` giving the
-        first token of each (plus the total): windows do not cross articles.
+        first token of each (plus the total): windows do not cross articles. ``bounds``:
+        the (first, last) token of each token's sentence (:func:`_sentence_spans`), for the
+        context bags; by default sentences end at ``.``/``!``/``?`` tokens and text starts.
         """
         check_is_fitted(self, "tables_")
         n = len(toks)
@@ -877,6 +997,16 @@ class CueTagger(BaseEstimator, TransformerMixin):
                 target = token_at[pos[unknown] - (k - w)]
                 ok = target >= 0
                 np.add.at(z, target[ok], delta[ok, :, k])
+        ctx = getattr(self, "context_tables_", None)
+        if ctx is not None:
+            if bounds is None:
+                stop = np.fromiter((t in (".", "!", "?") for t in toks), dtype=bool, count=n)
+                brk = np.zeros(n, dtype=bool)
+                brk[offsets[:-1][offsets[:-1] < n]] = True
+                bounds = _sentence_spans(stop, brk)
+            near, far = self.context
+            for side, table in enumerate(self._lookups()["context"]):
+                z += _window_sum(table[ids], bounds[0], bounds[1], near, far, side)
         return _sigmoid(z)
 
     def analyze_batch(self, texts) -> "TaggedBatch":
@@ -906,8 +1036,8 @@ class CueTagger(BaseEstimator, TransformerMixin):
         starts = gstarts - text_start[art]
         ends = gends - text_start[art]
         ids = self.token_ids(tokens)
-        probs = self.token_scores(tokens, ids, offsets)
         seg = _segments_flat("".join(texts), tokens, gstarts, gends, offsets, ids, self._lookups()["abbreviation"])
+        probs = self.token_scores(tokens, ids, offsets, _sentence_spans(seg[1], seg[2]) if getattr(self, "context_tables_", None) is not None else None)
         items = [[] for _ in texts]
         for j, lab in enumerate(self.labels_):
             a, b, score = _runs(probs[:, j], self.thresholds_[j], self.low_thresholds_[j], seg)
