@@ -530,6 +530,52 @@ def _window_sum(values, first, last, near, far, side=0):
     return c[b] - c[a]
 
 
+#: Token positions described by word identity for the span filter: two before the span, its first
+#: and last token, two after it.
+_FILTER_SLOTS = 6
+
+
+def _span_candidates(P, seg, first, last, ids, pad_id, high, low):
+    """Candidate spans of a group of labels and their span-filter features.
+
+    ``P``: token × label probabilities of the group; candidates are the hysteresis runs
+    (:func:`_runs`) of their maximum. Returns (a, b, dense, slots, best): token ranges, dense
+    features (n_candidates × (10 + n_labels)), vocabulary ids at the :data:`_FILTER_SLOTS`
+    positions (``pad_id`` outside the sentence) and the group label with the highest
+    probability in each span.
+    """
+    p = P.max(axis=1)
+    a, b, mean = _runs(p, high, low, seg)
+    k = len(a)
+    nd = 10 + P.shape[1]
+    if not k:
+        return a, b, np.zeros((0, nd)), np.zeros((0, _FILTER_SLOTS), np.int64), a
+    at = np.column_stack([a, b]).ravel()
+    padded = np.zeros((len(p) + 1, P.shape[1]))
+    padded[:-1] = P
+    per_label = np.maximum.reduceat(padded, at, axis=0)[::2]
+    m = per_label.max(axis=1)
+    # the best other candidate of the same sentence (candidates are sorted, so sentences are contiguous)
+    sid = first[a]
+    new = np.ones(k, dtype=bool)
+    new[1:] = sid[1:] != sid[:-1]
+    gs = np.flatnonzero(new)
+    grp = np.cumsum(new) - 1
+    gmax = np.maximum.reduceat(m, gs)[grp]
+    top = m >= gmax
+    ntop = np.add.reduceat(top.astype(np.int64), gs)[grp]
+    gsec = np.maximum.reduceat(np.where(top, -1.0, m), gs)[grp]
+    other = np.where(top, np.where(ntop > 1, gmax, np.maximum(gsec, 0.0)), gmax)
+    size = np.diff(np.append(gs, k))[grp]
+    fa, la = first[a], last[a]
+    dense = np.column_stack([m, mean, np.log(b - a), other, m - other, size - 1,
+                             (a - fa) / (la - fa + 1), a == fa, np.log1p(la - b + 1), m >= 0.5, per_label])
+    pos = np.column_stack([a - 2, a - 1, a, b - 1, b, b + 1])
+    inside = (pos >= fa[:, None]) & (pos <= la[:, None])
+    slots = np.where(inside, ids[np.clip(pos, 0, len(p) - 1)], pad_id)
+    return a, b, dense, slots, per_label.argmax(axis=1)
+
+
 class CueTagger(BaseEstimator, TransformerMixin):
     """Span tagger: one windowed linear token classifier per taxonomy label.
 
@@ -584,6 +630,13 @@ class CueTagger(BaseEstimator, TransformerMixin):
         Labels whose classifiers use the context bags (None: all). By default the sources,
         which are told apart from other mentions by a reporting verb further away; loaded
         terms lose precision with them (PTC 5-fold span F1 0.354 -> 0.338).
+    span_filter : (float, float) or None
+        ``(high, low)``: the spans of the ``context_labels`` are decoded together, as candidate
+        runs of their highest probability at these hysteresis thresholds, and each candidate is
+        kept or dropped by a span-level logistic regression (its probabilities, the best other
+        candidate of its sentence, its length and position, the words at its edges), fitted on
+        the tuning articles' held-out scores; its label is the group's most probable one. None
+        (or no tuning split): each label decoded on its own.
 
     Attributes
     ----------
@@ -602,6 +655,16 @@ class CueTagger(BaseEstimator, TransformerMixin):
     intercepts_ : ndarray of shape (n_labels,)
     context_tables_ : ndarray of shape (n_labels, 2, n_vocab + 2) or None
         Weights of the vocabulary entries in the right (0) and left (1) context bags.
+    filter_labels_ : ndarray of int or None
+        Rows of ``labels_`` decoded by the span filter (None: no span filter).
+    filter_coef_, filter_intercept_, filter_threshold_ : ndarray, float, float
+        The span filter's weights of the dense features, intercept and decision threshold.
+    filter_words_ : ndarray of shape (6, n_vocab + 2)
+        Its weights of the vocabulary entries at each word slot around a candidate.
+    filter_heads_ : str
+        When the span filter decodes PolNeAR's named and anonymous sources: the importer's
+        anonymous-head pattern (``label_config/corpora.toml``), which labels the kept spans
+        (``filter_head_labels_``: the named and the anonymous label's rows); else empty.
     fit_report_ : dict
         Per label: tuned thresholds, the held-out span F1, and ``pr_curve`` (``[threshold,
         precision, recall]`` rows on the held-out articles, partial-overlap credit).
@@ -614,8 +677,9 @@ class CueTagger(BaseEstimator, TransformerMixin):
     def __init__(self, labels=None, window=2, min_count=2, alpha=1e-5, epochs=8, class_weight=None,
                  use_rules=True, tune_fraction=0.2, threshold=0.5, random_state=0, char_ngrams=4,
                  solver="sgd", tune_folds=0, span_length_power=0.5, context=(3, 8), context_words=300,
-                 context_labels=("named_source", "anonymous_source")):
+                 context_labels=("named_source", "anonymous_source"), span_filter=(0.2, 0.07)):
         self.labels = labels
+        self.span_filter = span_filter
         self.context_labels = context_labels
         self.context = context
         self.context_words = context_words
@@ -724,11 +788,84 @@ class CueTagger(BaseEstimator, TransformerMixin):
                 self.fit_report_[lab] = {"threshold": high, "low_threshold": low, "tune_f1": round(f1, 4),
                                          "train_articles": len(docs_j[j]), "tune_articles": len(td),
                                          "pr_curve": curve}
+        self.filter_labels_ = None
+        if self.span_filter and self._context_j and (part >= 0).any():
+            js = sorted(j for j in self._context_j if docs_j[j])
+            td = sorted({i for j in js for i in docs_j[j] if part[i] >= 0})
+            if js and td:
+                self._fit_span_filter(js, td, held, segs_all, bounds_all, ids_all, starts_all, ends_all, y)
         coefs, self.intercepts_ = self._fit_pass1(Xdoc, yy, docs_j)
         self.fit_report_.update(skipped)
         self._fold(coefs)
         del self.feature_index_, self._context_j, self._window_cols
         return self
+
+    def _fit_span_filter(self, js, td, held, segs_all, bounds_all, ids_all, starts_all, ends_all, y):
+        """Fit the span filter on the candidates of the tuning articles (held-out token scores)."""
+        from .evaluation import span_prf
+
+        high, low = self.span_filter
+        V = len(self._vocab)
+        labs = {self.labels_[j] for j in js}
+        rows = []
+        for i in td:
+            ids = np.where(ids_all[i] < 0, V + 1, ids_all[i])
+            a, b, dense, slots, _ = _span_candidates(held[i][:, js], segs_all[i], *bounds_all[i], ids, V, high, low)
+            s0, s1 = starts_all[i][a], ends_all[i][b - 1]
+            gold = [(s, e) for l_, s, e in y[i] if l_ in labs]
+            cov = np.zeros(len(a))
+            for gs_, ge_ in gold:
+                cov += np.maximum(0, np.minimum(s1, ge_) - np.maximum(s0, gs_))
+            rows.append((dense, slots, cov / np.maximum(s1 - s0, 1) > 0.5, s0, s1, gold))
+        dense = np.vstack([r[0] for r in rows])
+        slots = np.vstack([r[1] for r in rows])
+        target = np.concatenate([r[2] for r in rows])
+        doc = np.repeat(np.arange(len(rows)), [len(r[0]) for r in rows])
+        if len(target) < 10 or target.min() == target.max():
+            return
+        mu, sd = dense.mean(axis=0), dense.std(axis=0) + 1e-6
+        nw = V + 2
+        onehot = sp.csr_matrix((np.ones(slots.size), (np.repeat(np.arange(len(slots)), _FILTER_SLOTS),
+                                                      (slots + nw * np.arange(_FILTER_SLOTS)).ravel())),
+                               shape=(len(slots), _FILTER_SLOTS * nw))
+        X = sp.hstack([sp.csr_matrix((dense - mu) / sd), onehot], format="csr")
+
+        def lr():
+            return LogisticRegression(C=0.3, solver="liblinear", random_state=self.random_state)
+
+        # the decision threshold: span F1 of two-fold cross-fitted filter scores (by article)
+        half = doc % 2
+        score = np.zeros(len(target))
+        for h in (0, 1):
+            if target[half != h].min() != target[half != h].max():
+                score[half == h] = lr().fit(X[half != h], target[half != h]).predict_proba(X[half == h])[:, 1]
+        best = (-1.0, 0.5)
+        gold = [r[5] for r in rows]
+        for t in (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6):
+            keep = score >= t
+            pred = [list(zip(r[3][keep[doc == d]].tolist(), r[4][keep[doc == d]].tolist())) for d, r in enumerate(rows)]
+            f1 = span_prf(gold, pred)["f1"]
+            if f1 > best[0]:
+                best = (f1, t)
+        clf = lr().fit(X, target)
+        w = clf.coef_[0]
+        self.filter_labels_ = np.array(js, dtype=np.int64)
+        self.filter_coef_ = w[:dense.shape[1]] / sd
+        self.filter_intercept_ = float(clf.intercept_[0] - np.sum(w[:dense.shape[1]] * mu / sd))
+        self.filter_words_ = w[dense.shape[1]:].reshape(_FILTER_SLOTS, nw).astype(np.float32)
+        self.filter_threshold_ = float(best[1])
+        # sources decoded together are told named from anonymous as the PolNeAR importer tells gold
+        # ones apart (the anonymous-head lexicon), not by the two classifiers
+        from .corpora import _lexicon_regex, corpus_mapping
+
+        cfg = corpus_mapping().get("polnear", {})
+        pair = [cfg.get("source_label"), cfg.get("anonymous_label")]
+        self.filter_heads_ = ""
+        if set(pair) == {self.labels_[j] for j in js} and cfg.get("anonymous_lexicon"):
+            self.filter_heads_ = _lexicon_regex(cfg["anonymous_lexicon"]).pattern
+            self.filter_head_labels_ = np.array([self.labels_.index(x) for x in pair], dtype=np.int64)
+        self.fit_report_["span_filter"] = {"labels": [self.labels_[j] for j in js], "candidates": int(len(target)),
+                                           "threshold": best[1], "tune_f1": round(best[0], 4)}
 
     def _select_context(self, ids_all, bounds_all, yy, docs_j):
         """Choose the context-bag words: per label and side, the ``context_words`` vocabulary entries
@@ -1071,15 +1208,44 @@ class CueTagger(BaseEstimator, TransformerMixin):
         ends = gends - text_start[art]
         ids = self.token_ids(tokens)
         seg = _segments_flat("".join(texts), tokens, gstarts, gends, offsets, ids, self._lookups()["abbreviation"])
-        probs = self.token_scores(tokens, ids, offsets, _sentence_spans(seg[1], seg[2]) if getattr(self, "context_tables_", None) is not None else None)
+        bounds = _sentence_spans(seg[1], seg[2])
+        probs = self.token_scores(tokens, ids, offsets, bounds)
         items = [[] for _ in texts]
+        group = getattr(self, "filter_labels_", None)
         for j, lab in enumerate(self.labels_):
+            if group is not None and j in group:
+                continue
             a, b, score = _runs(probs[:, j], self.thresholds_[j], self.low_thresholds_[j], seg)
             for t, s, e, sc in zip(art[a].tolist(), starts[a].tolist(), ends[b - 1].tolist(), score.tolist()):
                 items[t].append((lab, s, e, sc))
+        if group is not None:
+            high, low = self.span_filter
+            a, b, dense, slots, best = _span_candidates(probs[:, group], seg, *bounds, ids, self.tables_.shape[2] - 2,
+                                                        high, low)
+            z = dense @ self.filter_coef_ + self.filter_intercept_
+            for k in range(_FILTER_SLOTS):
+                z += self.filter_words_[k][slots[:, k]]
+            score = _sigmoid(z)
+            keep = score >= self.filter_threshold_
+            a, b, score, best = a[keep], b[keep], score[keep], group[best[keep]]
+            heads = getattr(self, "filter_heads_", "")
+            if heads:
+                from .corpora import _anonymous
+
+                heads = self._lookups().setdefault("heads", re.compile(heads, re.I))
+                named, anon = (self.labels_[j] for j in self.filter_head_labels_)
+                for t, s, e, sc in zip(art[a].tolist(), starts[a].tolist(), ends[b - 1].tolist(), score.tolist()):
+                    items[t].append((anon if _anonymous(texts[t][s:e], heads) else named, s, e, sc))
+            else:
+                for t, s, e, sc, j in zip(art[a].tolist(), starts[a].tolist(), ends[b - 1].tolist(), score.tolist(),
+                                          best.tolist()):
+                    items[t].append((self.labels_[j], s, e, sc))
         if self.use_rules:
+            # the span filter alone decides its labels' spans (their rules' matches are mostly among
+            # its candidates; merged in unfiltered they cost precision: PolNeAR 0.697 -> 0.655)
+            skip = () if group is None else {self.labels_[j] for j in group}
             for t, found in enumerate(self._rule_matcher().apply(texts, tokens, starts, ends, offsets, ids)):
-                items[t].extend(found)
+                items[t].extend(f for f in found if f[0] not in skip)
         spans = [_merge(it, text) for it, text in zip(items, texts)]
         return TaggedBatch(offsets, tokens, starts, ends, ids, probs, spans)
 
