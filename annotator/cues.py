@@ -1059,17 +1059,16 @@ class CueTagger(BaseEstimator, TransformerMixin):
                      "tables": [np.ascontiguousarray(t, dtype=np.float32).view(np.dtype((np.void, 4 * t.shape[1]))).ravel()
                                 for t in self.tables_.transpose(1, 2, 0)],
                      "abbreviation": abbreviation, "unknown": {}, "rules": {},
-                     # (n_vocab + 2, 2 * n_labels): right-bag weights of every label, then left-bag ones
                      "context": None if getattr(self, "context_tables_", None) is None else
                      self._context_lookup()}
             self.__dict__["_lookup_cache"] = cache
         return cache
 
     def _context_lookup(self):
-        """(labels with context bags, (n_vocab + 2, 2 * their number) table: right-bag weights, then left)."""
+        """(labels with context bags, (2 * their number, n_vocab + 2) table: right-bag weights, then left)."""
         ctx = self.context_tables_
         js = np.flatnonzero(np.abs(ctx).max(axis=(1, 2)) > 0)
-        return js, np.ascontiguousarray(ctx[js].transpose(2, 1, 0).reshape(ctx.shape[2], -1), dtype=np.float32)
+        return js, np.ascontiguousarray(ctx[js].transpose(1, 0, 2).reshape(-1, ctx.shape[2]), dtype=np.float32)
 
     def warm(self):
         """Build the prediction lookups now (e.g. before forking workers that share them)."""
@@ -1168,16 +1167,16 @@ class CueTagger(BaseEstimator, TransformerMixin):
             first, last = bounds
             js, table = self._lookups()["context"]
             m = len(js)
-            c = np.zeros((n + 1, 2 * m))  # running sums (float64: exact enough over long batches)
-            np.cumsum(table[ids], axis=0, out=c[1:])
             t = np.arange(n)
-            a = np.minimum(t + near, last + 1)  # right bag: tokens a .. b - 1
-            b = np.maximum(np.minimum(t + far, last) + 1, a)
-            bag = c[b, :m] - c[a, :m]
-            a = np.maximum(t - far, first)  # left bag
-            b = np.maximum(t - near + 1, a)
-            bag += c[b, m:] - c[a, m:]
-            z[:, js] += bag
+            ra = np.minimum(t + near, last + 1)  # right bag: tokens ra .. rb - 1
+            rb = np.maximum(np.minimum(t + far, last) + 1, ra)
+            la = np.maximum(t - far, first)  # left bag: tokens la .. lb - 1
+            lb = np.maximum(t - near + 1, la)
+            c = np.zeros(n + 1)  # running sums, one column at a time (float64: exact over long batches)
+            for col in range(2 * m):
+                np.cumsum(table[col].take(ids), out=c[1:])
+                a, b = (ra, rb) if col < m else (la, lb)
+                z[:, js[col % m]] += c.take(b) - c.take(a)
         return _sigmoid(z)
 
     def analyze_batch(self, texts) -> "TaggedBatch":
