@@ -665,6 +665,8 @@ class CueTagger(BaseEstimator, TransformerMixin):
         When the span filter decodes PolNeAR's named and anonymous sources: the importer's
         anonymous-head pattern (``label_config/corpora.toml``), which labels the kept spans
         (``filter_head_labels_``: the named and the anonymous label's rows); else empty.
+        ``filter_head_words_``: a pattern of the lexicon's words, which a span must contain
+        (any case, as part of a token) before the full pattern is tried on it.
     fit_report_ : dict
         Per label: tuned thresholds, the held-out span F1, and ``pr_curve`` (``[threshold,
         precision, recall]`` rows on the held-out articles, partial-overlap credit).
@@ -856,13 +858,15 @@ class CueTagger(BaseEstimator, TransformerMixin):
         self.filter_threshold_ = float(best[1])
         # sources decoded together are told named from anonymous as the PolNeAR importer tells gold
         # ones apart (the anonymous-head lexicon), not by the two classifiers
-        from .corpora import _lexicon_regex, corpus_mapping
+        from .corpora import _lexicon_regex, corpus_mapping, read_lexicon
 
         cfg = corpus_mapping().get("polnear", {})
         pair = [cfg.get("source_label"), cfg.get("anonymous_label")]
         self.filter_heads_ = ""
         if set(pair) == {self.labels_[j] for j in js} and cfg.get("anonymous_lexicon"):
             self.filter_heads_ = _lexicon_regex(cfg["anonymous_lexicon"]).pattern
+            words = sorted({w for entry in read_lexicon(cfg["anonymous_lexicon"]) for w in re.findall(r"\w+", entry)})
+            self.filter_head_words_ = "|".join(map(re.escape, words))
             self.filter_head_labels_ = np.array([self.labels_.index(x) for x in pair], dtype=np.int64)
         self.fit_report_["span_filter"] = {"labels": [self.labels_[j] for j in js], "candidates": int(len(target)),
                                            "threshold": best[1], "tune_f1": round(best[0], 4)}
@@ -1064,6 +1068,19 @@ class CueTagger(BaseEstimator, TransformerMixin):
             self.__dict__["_lookup_cache"] = cache
         return cache
 
+    def _head_lookups(self):
+        """The anonymous-head pattern, and per vocabulary row whether the entry contains one of its
+        words (unknown tokens: True, they are checked on the text)."""
+        lookup = self._lookups()
+        if "heads" not in lookup:
+            words = re.compile(self.filter_head_words_, re.I)
+            vocab = self.vocabulary_.split("\n") if self.vocabulary_ else []
+            flags = np.ones(len(vocab) + 2, dtype=bool)
+            flags[:len(vocab)] = np.fromiter((words.search(w) is not None for w in vocab), bool, len(vocab))
+            flags[len(vocab)] = False
+            lookup["heads"] = (re.compile(self.filter_heads_, re.I), flags)
+        return lookup["heads"]
+
     def _context_lookup(self):
         """(labels with context bags, (2 * their number, n_vocab + 2) table: right-bag weights, then left)."""
         ctx = self.context_tables_
@@ -1076,6 +1093,8 @@ class CueTagger(BaseEstimator, TransformerMixin):
         self._lookups()
         if self.use_rules:
             self._rule_matcher()
+        if getattr(self, "filter_heads_", ""):
+            self._head_lookups()
         return self
 
     def _rule_matcher(self):
@@ -1231,10 +1250,14 @@ class CueTagger(BaseEstimator, TransformerMixin):
             if heads:
                 from .corpora import _anonymous
 
-                heads = self._lookups().setdefault("heads", re.compile(heads, re.I))
+                heads, flags = self._head_lookups()
+                # only spans with a token containing a lexicon word (or an unknown token) can be anonymous
+                maybe = np.zeros(n + 1, dtype=np.int64)
+                np.cumsum(flags.take(ids), out=maybe[1:])
                 named, anon = (self.labels_[j] for j in self.filter_head_labels_)
-                for t, s, e, sc in zip(art[a].tolist(), starts[a].tolist(), ends[b - 1].tolist(), score.tolist()):
-                    items[t].append((anon if _anonymous(texts[t][s:e], heads) else named, s, e, sc))
+                for t, s, e, sc, mb in zip(art[a].tolist(), starts[a].tolist(), ends[b - 1].tolist(), score.tolist(),
+                                           (maybe[b] > maybe[a]).tolist()):
+                    items[t].append((anon if mb and _anonymous(texts[t][s:e], heads) else named, s, e, sc))
             else:
                 for t, s, e, sc, j in zip(art[a].tolist(), starts[a].tolist(), ends[b - 1].tolist(), score.tolist(),
                                           best.tolist()):
