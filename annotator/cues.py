@@ -627,9 +627,10 @@ class CueTagger(BaseEstimator, TransformerMixin):
         Per label and side, the vocabulary entries whose presence at that distance is most
         associated (chi-square) with the label's tokens; the union of them is used in the bags.
     context_labels : sequence of str or None
-        Labels whose classifiers use the context bags (None: all). By default the sources,
-        which are told apart from other mentions by a reporting verb further away; loaded
-        terms lose precision with them (PTC 5-fold span F1 0.354 -> 0.338).
+        Labels whose classifiers use the context bags. None: the source labels (PolNeAR's
+        ``source_label`` and ``anonymous_label`` in ``label_config/corpora.toml``), which are
+        told apart from other mentions by a reporting verb further away; loaded terms lose
+        precision with them (PTC 5-fold span F1 0.354 -> 0.338).
     span_filter : (float, float) or None
         ``(high, low)``: the spans of the ``context_labels`` are decoded together, as candidate
         runs of their highest probability at these hysteresis thresholds, and each candidate is
@@ -679,7 +680,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
     def __init__(self, labels=None, window=2, min_count=2, alpha=1e-5, epochs=8, class_weight=None,
                  use_rules=True, tune_fraction=0.2, threshold=0.5, random_state=0, char_ngrams=4,
                  solver="sgd", tune_folds=0, span_length_power=0.5, context=(3, 8), context_words=300,
-                 context_labels=("named_source", "anonymous_source"), span_filter=(0.2, 0.07)):
+                 context_labels=None, span_filter=(0.2, 0.07)):
         self.labels = labels
         self.span_filter = span_filter
         self.context_labels = context_labels
@@ -755,8 +756,13 @@ class CueTagger(BaseEstimator, TransformerMixin):
                     skipped[lab] = "only one class in the training data: never predicted"
                     docs_j[j] = []
         self._window_cols = (2 * self.window + 1) * len(self.feature_index_)
-        self._context_j = {j for j, lab in enumerate(labels)
-                           if self.context and (self.context_labels is None or lab in self.context_labels)}
+        context_labels = self.context_labels
+        if context_labels is None:
+            from .corpora import corpus_mapping
+
+            cfg = corpus_mapping().get("polnear", {})
+            context_labels = {cfg.get("source_label"), cfg.get("anonymous_label")}
+        self._context_j = {j for j, lab in enumerate(labels) if self.context and lab in context_labels}
         if self._context_j:
             ids_all = [np.array([self._vocab.get(t, -1) for t in toks], dtype=np.int64) for toks in toks_all]
             bounds_all = [_sentence_spans(sg[1], sg[2]) for sg in segs_all]
