@@ -551,8 +551,9 @@ def _span_candidates(P, seg, first, last, ids, pad_id, high, low):
     if not k:
         return a, b, np.zeros((0, nd)), np.zeros((0, _FILTER_SLOTS), np.int64), a
     at = np.column_stack([a, b]).ravel()
-    padded = np.zeros((len(p) + 1, P.shape[1]))
+    padded = np.empty((len(p) + 1, P.shape[1]), dtype=P.dtype)
     padded[:-1] = P
+    padded[-1] = 0
     per_label = np.maximum.reduceat(padded, at, axis=0)[::2]
     m = per_label.max(axis=1)
     # the best other candidate of the same sentence (candidates are sorted, so sentences are contiguous)
@@ -1198,10 +1199,13 @@ class CueTagger(BaseEstimator, TransformerMixin):
             la = np.maximum(t - far, first)  # left bag: tokens la .. lb - 1
             lb = np.maximum(t - near + 1, la)
             c = np.zeros(n + 1)  # running sums, one column at a time (float64: exact over long batches)
+            bag = np.zeros((m, n))
             for col in range(2 * m):
                 np.cumsum(table[col].take(ids), out=c[1:])
                 a, b = (ra, rb) if col < m else (la, lb)
-                z[:, js[col % m]] += c.take(b) - c.take(a)
+                bag[col % m] += c.take(b)
+                bag[col % m] -= c.take(a)
+            z[:, js] += bag.T
         return _sigmoid(z)
 
     def analyze_batch(self, texts) -> "TaggedBatch":
