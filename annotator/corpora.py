@@ -105,9 +105,10 @@ _BRAT_T = re.compile(r"^(T\d+)\t(\S+) ([\d; ]+)\t(.*)$")
 
 
 def _anonymous(text: str, heads: re.Pattern) -> bool:
+    if not heads.search(text):
+        return False
     words = text.split()
-    has_name = any(w[:1].isupper() for w in words[1:]) or (len(words) == 1 and words[0][:1].isupper() and not heads.search(text))
-    return bool(heads.search(text)) and not has_name
+    return not any(w[:1].isupper() for w in words[1:])
 
 
 def load_polnear(data_dir: str | os.PathLike | None = None, limit: int | None = None) -> Dataset:

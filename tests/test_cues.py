@@ -171,3 +171,37 @@ def test_cli_tag_seeds_acceptance(tmp_path):
     assert _hits(s2, NAMED, "NRF spokesperson Ali Nazary", t2)
     assert _hits(s2, NAMED, "Zabihullah", t2)
     assert _hits(s2, UNVERIFIED, "The Twitter account from which the information was transmitted, however, was unverified", t2)
+
+
+def test_context_bags_stay_inside_sentences():
+    from annotator.cues import _sentence_spans, _window_sum
+
+    # two sentences: tokens 0-4 ("a b c d ."), 5-8 (a line break before token 5)
+    stop = np.array([0, 0, 0, 0, 1, 0, 0, 0, 0], dtype=bool)
+    brk = np.array([1, 0, 0, 0, 0, 1, 0, 0, 0], dtype=bool)
+    first, last = _sentence_spans(stop, brk)
+    assert first.tolist() == [0] * 5 + [5] * 4 and last.tolist() == [4] * 5 + [8] * 4
+    values = np.arange(1, 10, dtype=float)[:, None]  # token i has value i + 1
+    right = _window_sum(values, first, last, 2, 3, side=0)[:, 0]
+    left = _window_sum(values, first, last, 2, 3, side=1)[:, 0]
+    assert right.tolist() == [3 + 4, 4 + 5, 5, 0, 0, 8 + 9, 9, 0, 0]
+    assert left.tolist() == [0, 0, 1, 1 + 2, 2 + 3, 0, 0, 6, 6 + 7]
+
+
+def test_source_span_filter_and_head_lexicon_labels():
+    from annotator.corpora import _anonymous, _lexicon_regex
+
+    ds = load_corpora(("polnear",), limit=60)
+    texts, spans, annotated = training_inputs(ds, {c: m["annotates"] for c, m in corpus_mapping().items()})
+    tagger = CueTagger(random_state=0).fit(texts, spans, annotated=annotated)
+    assert sorted(tagger.labels_[j] for j in tagger.filter_labels_) == sorted([ANON, NAMED])
+    assert tagger.context_tables_[[LABELS.index(ANON), LABELS.index(NAMED)]].any()
+    assert not tagger.context_tables_[LABELS.index(LOADED)].any()
+    text = ("Officials said on Monday that the plan would fail. Sen. John McCain, R-Ariz., told reporters "
+            "he was worried.\nA senior aide said the campaign was over, according to two people familiar with it.")
+    tagger.filter_threshold_ = 0.0  # keep every candidate: each source span is labelled by the head lexicon
+    found = [s for s in tagger.predict_spans([text])[0] if s["label"] in (ANON, NAMED)]
+    assert found
+    heads = _lexicon_regex(corpus_mapping()["polnear"]["anonymous_lexicon"])
+    assert all(s["label"] == (ANON if _anonymous(s["text"], heads) else NAMED) for s in found)
+    assert tagger.predict_spans([texts[0], text, texts[1]])[1] == tagger.analyze(text)["spans"]  # no leak across texts
