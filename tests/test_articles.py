@@ -457,3 +457,16 @@ def test_cli_missing_path_strict_is_one_line_error(tmp_path):
     result = runner.invoke(main, ["articles", str(missing)], catch_exceptions=False)
     assert result.exit_code == 0
     assert "cannot read" in json.loads(result.stdout)["error"]
+
+
+def test_python_dash_m_annotator_is_the_cli(tmp_path):
+    """`python -m annotator articles FILE` runs the same command as the console script."""
+    import subprocess
+    import sys
+
+    (tmp_path / "a.txt").write_text("Sources said so.", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "annotator", "articles", str(tmp_path / "a.txt")],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    row = json.loads(out.stdout.splitlines()[0])
+    assert row["id"] == "a" and row["text"] == "Sources said so." and row["error"] is None
