@@ -104,13 +104,19 @@ class Rule:
             yield s, e
 
     def search(self, text: str, regions):
-        """Pattern matches inside the (start, end) character regions of ``text``."""
+        """Pattern matches inside the (start, end) character regions of ``text``, line by line: a
+        match never runs from one line or paragraph into the next."""
         grouped = "span" in self.regex.groupindex
         for a, b in regions:
-            for m in self.regex.finditer(text, a, b):
-                s, e = m.span("span") if grouped else m.span()
-                if e > s:
-                    yield s, e
+            while a < b:
+                nl = text.find("\n", a, b)
+                stop = b if nl < 0 else nl
+                if stop > a:
+                    for m in self.regex.finditer(text, a, stop):
+                        s, e = m.span("span") if grouped else m.span()
+                        if e > s:
+                            yield s, e
+                a = stop + 1
 
 
 class RuleMatcher:

@@ -64,6 +64,14 @@ def test_rules_on_seed_000():
     assert _hits(spans, UNVERIFIED, "Rumours that are doing rounds", text)
 
 
+def test_rule_spans_stay_within_a_line():
+    """A capitalised headline above a paragraph is not part of the name that starts it."""
+    text = "Resistance Holds Out\n\nJohn Smith said the valley had not fallen."
+    spans = apply_rules(text)
+    assert all("\n" not in s["text"] for s in spans)
+    assert [s["text"] for s in spans if s["label"] == NAMED] == ["John Smith"]
+
+
 def test_offsets_on_non_ascii_and_emoji(small_tagger):
     tagger, _ = small_tagger
     text = "Café 👍🏽 «Sources told» the 🇦🇫 crowd that the notorious terrorists were reportedly pummelled — “fake news”."
