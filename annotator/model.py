@@ -145,7 +145,7 @@ class FramingModel(BaseEstimator):
         Knots of the calibration, out-of-fold ridge output → 0-100 scale (the target
         percentile × 100): centred isotonic regression, i.e. the isotonic fit's blocks, each
         placed at the mean ridge output of its articles and joined by straight lines (extended
-        beyond the outer knots along the end segments, clipped to 0-100). Unlike the step
+        beyond the outer knots at the average slope, clipped to 0-100). Unlike the step
         function of plain isotonic regression it is strictly increasing, so articles with
         different ridge outputs never share a score.
     feature_names_ : list of str
@@ -336,16 +336,18 @@ class FramingModel(BaseEstimator):
 
     # -- prediction -------------------------------------------------------------------------
     def _calibrate(self, raw):
-        """Ridge outputs → 0-100: linear between the knots ``calib_x_``/``calib_y_``, and along the
-        end segments beyond them, clipped."""
+        """Ridge outputs → 0-100: linear between the knots ``calib_x_``/``calib_y_``; beyond them at
+        the calibration's average slope (an end segment between two close knots can be very steep),
+        clipped."""
         x, y = self.calib_x_, self.calib_y_
         raw = np.asarray(raw, dtype=float)
         if len(x) < 2:
             return np.full(raw.shape, float(y[0]) if len(y) else 50.0)
+        slope = (y[-1] - y[0]) / (x[-1] - x[0])
         out = np.interp(raw, x, y)
         lo, hi = raw < x[0], raw > x[-1]
-        out[lo] = y[0] + (raw[lo] - x[0]) * (y[1] - y[0]) / (x[1] - x[0])
-        out[hi] = y[-1] + (raw[hi] - x[-1]) * (y[-1] - y[-2]) / (x[-1] - x[-2])
+        out[lo] = y[0] + (raw[lo] - x[0]) * slope
+        out[hi] = y[-1] + (raw[hi] - x[-1]) * slope
         return np.clip(out, 0.0, 100.0)
 
     def predict(self, X):

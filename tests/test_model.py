@@ -69,6 +69,10 @@ def test_calibration_is_strictly_increasing_within_0_100(small_model):
     inside = (risk > 0) & (risk < 100)
     assert inside.sum() > 300 and (np.diff(risk[inside]) > 0).all() and risk.min() >= 0 and risk.max() <= 100
     assert np.allclose(m._calibrate(x), m.calib_y_)
+    # beyond the outer knots: the average slope, not a possibly very steep end segment
+    slope = (m.calib_y_[-1] - m.calib_y_[0]) / (x[-1] - x[0])
+    assert np.isclose(m._calibrate([x[-1] + 0.01])[0], min(100.0, m.calib_y_[-1] + 0.01 * slope))
+    assert np.isclose(m._calibrate([x[0] - 0.01])[0], max(0.0, m.calib_y_[0] - 0.01 * slope))
 
 
 def test_cue_rates_of_a_one_line_text_are_shrunk_towards_the_training_rates(small_model):
