@@ -520,19 +520,24 @@ def _sentence_spans(stop, brk):
     return first, last
 
 
+def _bag_bounds(first, last, near, far):
+    """Per token, the half-open token ranges of its right bag (``near``..``far`` tokens after it)
+    and left bag (as many before it), cut at its sentence (``first``/``last`` from
+    :func:`_sentence_spans`): ((right_start, right_end), (left_start, left_end))."""
+    t = np.arange(len(first))
+    ra = np.minimum(t + near, last + 1)
+    rb = np.maximum(np.minimum(t + far, last) + 1, ra)
+    la = np.maximum(t - far, first)
+    lb = np.maximum(t - near + 1, la)
+    return (ra, rb), (la, lb)
+
+
 def _window_sum(values, first, last, near, far, side=0):
     """Sum of ``values`` rows (n × k) over the tokens ``near``..``far`` after (side 0) or before
     (side 1) each token, not beyond its sentence (``first``/``last`` from :func:`_sentence_spans`)."""
-    n = len(values)
-    c = np.zeros((n + 1,) + values.shape[1:])
+    c = np.zeros((len(values) + 1,) + values.shape[1:])
     np.cumsum(values, axis=0, out=c[1:])
-    t = np.arange(n)
-    if side == 0:
-        a = np.minimum(t + near, last + 1)
-        b = np.maximum(np.minimum(t + far, last) + 1, a)
-    else:
-        a = np.maximum(t - far, first)
-        b = np.maximum(t - near + 1, a)
+    a, b = _bag_bounds(first, last, near, far)[side]
     return c[b] - c[a]
 
 
@@ -1199,16 +1204,12 @@ class CueTagger(BaseEstimator, TransformerMixin):
             first, last = bounds
             js, table = self._lookups()["context"]
             m = len(js)
-            t = np.arange(n)
-            ra = np.minimum(t + near, last + 1)  # right bag: tokens ra .. rb - 1
-            rb = np.maximum(np.minimum(t + far, last) + 1, ra)
-            la = np.maximum(t - far, first)  # left bag: tokens la .. lb - 1
-            lb = np.maximum(t - near + 1, la)
+            sides = _bag_bounds(first, last, near, far)
             c = np.zeros(n + 1)  # running sums, one column at a time (float64: exact over long batches)
             bag = np.zeros((m, n))
             for col in range(2 * m):
                 np.cumsum(table[col].take(ids), out=c[1:])
-                a, b = (ra, rb) if col < m else (la, lb)
+                a, b = sides[col // m]
                 bag[col % m] += c.take(b)
                 bag[col % m] -= c.take(a)
             z[:, js] += bag.T
