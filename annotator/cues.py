@@ -50,6 +50,7 @@ __all__ = [
 DEFAULT_TAGGER = Path(__file__).resolve().parent.parent / "models" / "framing.skops"
 RULES_FILE = LABEL_CONFIG_DIR / "cues.toml"
 RULES_MEASURED = LABEL_CONFIG_DIR / "rules_measured.json"
+SPAN_EDGES = LABEL_CONFIG_DIR / "lexicons" / "span_edges.toml"
 
 # ---------------------------------------------------------------------------------------------
 # tokens
@@ -329,6 +330,17 @@ def rule_precision() -> dict:
         return {}
     data = json.loads(RULES_MEASURED.read_text(encoding="utf-8"))
     return {r["rule"]: r["precision"] for r in data.get("rules", []) if r.get("precision") is not None}
+
+
+def span_edge_words(path=None) -> tuple:
+    """(never_first, never_last): frozensets of the lower-case words a learned span may not start
+    or end with (``label_config/lexicons/span_edges.toml``)."""
+    p = Path(path) if path else SPAN_EDGES
+    try:
+        spec = tomllib.loads(p.read_text(encoding="utf-8"))
+        return tuple(frozenset(w.lower() for w in spec[key]) for key in ("never_first", "never_last"))
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, AttributeError) as exc:
+        raise AnnotatorError(f"{p}: cannot read span edge words: {exc!r}") from None
 
 
 def apply_rules(text: str, rules=None) -> list:
@@ -665,6 +677,9 @@ class CueTagger(BaseEstimator, TransformerMixin):
         Their weights (features of tokens not in the vocabulary are summed at prediction).
     lexicon_ : str
         The sentiment/subjectivity lexicon used at fit time (``word<TAB>features`` lines).
+    edge_words_ : str
+        Two lines: the words a decoded span may not start with, and those it may not end with
+        (:func:`span_edge_words` at fit time; space-separated).
     intercepts_ : ndarray of shape (n_labels,)
     context_tables_ : ndarray of shape (n_labels, 2, n_vocab + 2) or None
         Weights of the vocabulary entries in the right (0) and left (1) context bags.
@@ -747,6 +762,8 @@ class CueTagger(BaseEstimator, TransformerMixin):
         self._lex = {w: list(f) for w, f in sentiment_lexicon().items()}
         self.lexicon_ = "\n".join(f"{w}\t{' '.join(f)}" for w, f in sorted(self._lex.items()))
         self.labels_ = labels
+        edges = span_edge_words()
+        self.edge_words_ = "\n".join(" ".join(sorted(words)) for words in edges)
         label_index = {lab: j for j, lab in enumerate(labels)}
         toks_all, starts_all, ends_all, yy = [], [], [], []
         for text, spans in zip(texts, y):
@@ -757,7 +774,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
             yy.append(_gold_span_lengths(starts, ends, spans, len(labels), label_index))
 
         self._build_vocab(toks_all)
-        segs_all = [_segments(text, toks, st, en) for text, toks, st, en in zip(texts, toks_all, starts_all, ends_all)]
+        segs_all = [_segments(text, toks, st, en, edges) for text, toks, st, en in zip(texts, toks_all, starts_all, ends_all)]
         L = len(labels)
         docs_j = [[i for i in range(len(texts)) if lab in annotated[i]] for lab in labels]
         skipped = {}
@@ -1074,13 +1091,19 @@ class CueTagger(BaseEstimator, TransformerMixin):
             names = self.feature_names_.split("\n") if self.feature_names_ else []
             abbreviation = np.zeros(self.tables_.shape[2], dtype=bool)
             abbreviation[[i for i, w in enumerate(words) if w in _ABBREVIATIONS]] = True
+            edges = None  # per vocabulary row: may not start a span, may not end one
+            if getattr(self, "edge_words_", ""):
+                edges = np.zeros((2, self.tables_.shape[2]), dtype=bool)
+                for k, line in enumerate(self.edge_words_.split("\n")):
+                    skip = set(line.split())
+                    edges[k, [i for i, w in enumerate(words) if w.lower() in skip]] = True
             cache = {"vocab": {t: i for i, t in enumerate(words)}, "lex": lex,
                      "fw": {n: i for i, n in enumerate(names)},
                      # per window offset, one element per vocabulary row holding its labels' scores
                      # (a gather of whole rows as opaque elements is several times faster)
                      "tables": [np.ascontiguousarray(t, dtype=np.float32).view(np.dtype((np.void, 4 * t.shape[1]))).ravel()
                                 for t in self.tables_.transpose(1, 2, 0)],
-                     "abbreviation": abbreviation, "unknown": {}, "rules": {},
+                     "abbreviation": abbreviation, "edges": edges, "unknown": {}, "rules": {},
                      "context": None if getattr(self, "context_tables_", None) is None else
                      self._context_lookup()}
             self.__dict__["_lookup_cache"] = cache
@@ -1242,7 +1265,9 @@ class CueTagger(BaseEstimator, TransformerMixin):
         starts = gstarts - text_start[art]
         ends = gends - text_start[art]
         ids = self.token_ids(tokens)
-        seg = _segments_flat("".join(texts), tokens, gstarts, gends, offsets, ids, self._lookups()["abbreviation"])
+        lookup = self._lookups()
+        edges = None if lookup["edges"] is None else (lookup["edges"][0].take(ids), lookup["edges"][1].take(ids))
+        seg = _segments_flat("".join(texts), tokens, gstarts, gends, offsets, ids, lookup["abbreviation"], edges)
         bounds = _sentence_spans(seg[1], seg[2])
         probs = self.token_scores(tokens, ids, offsets, bounds)
         items = [[] for _ in texts]
@@ -1380,13 +1405,16 @@ class TaggedBatch:
                 "ids": self.ids[a:b], "probs": self.probs[a:b], "spans": self.spans[i]}
 
 
-def _segments_flat(joined, tokens, starts, ends, offsets, ids=None, abbreviation=None):
+def _segments_flat(joined, tokens, starts, ends, offsets, ids=None, abbreviation=None, edges=None):
     """Token flags for decoding, over texts laid end to end in ``joined`` (``starts``/``ends``
     index into it; ``offsets`` the first token of each text).
 
+    ``edges``: optional pair of boolean token arrays, the words a span may not start with and
+    may not end with (:func:`span_edge_words`); punctuation never starts or ends a span.
+
     Returns (punct, stop, brk, next_word, prev_word): punctuation token; sentence end; a
-    line break or a text start before the token; the index of the first non-punctuation
-    token at or after each token, and of the last one at or before it.
+    line break or a text start before the token; the index of the first token at or after each
+    token that may start a span, and of the last one at or before it that may end one.
     """
     n = len(tokens)
     codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
@@ -1416,14 +1444,18 @@ def _segments_flat(joined, tokens, starts, ends, offsets, ids=None, abbreviation
             if tokens[i - 1] in _ABBREVIATIONS:
                 stop[i] = False
     idx = np.arange(n)
-    next_word = np.minimum.accumulate(np.where(punct, n, idx)[::-1])[::-1] if n else idx
-    prev_word = np.maximum.accumulate(np.where(punct, -1, idx)) if n else idx
+    no_first = punct if edges is None else punct | edges[0]
+    no_last = punct if edges is None else punct | edges[1]
+    next_word = np.minimum.accumulate(np.where(no_first, n, idx)[::-1])[::-1] if n else idx
+    prev_word = np.maximum.accumulate(np.where(no_last, -1, idx)) if n else idx
     return punct, stop, brk, next_word, prev_word
 
 
-def _segments(text, toks, starts, ends):
-    """:func:`_segments_flat` for one text."""
-    return _segments_flat(text, toks, np.asarray(starts), np.asarray(ends), np.array([0, len(toks)]))
+def _segments(text, toks, starts, ends, edges=None):
+    """:func:`_segments_flat` for one text; ``edges`` a pair of word sets (:func:`span_edge_words`)."""
+    flags = None if edges is None else tuple(
+        np.fromiter((t.lower() in words for t in toks), dtype=bool, count=len(toks)) for words in edges)
+    return _segments_flat(text, toks, np.asarray(starts), np.asarray(ends), np.array([0, len(toks)]), edges=flags)
 
 
 def _runs(prob, threshold, low, seg):
@@ -1495,15 +1527,12 @@ def _tune_threshold(probs, gold, starts, ends, segs):
     P = np.concatenate([np.asarray(x, dtype=np.float64) for x in probs]) if probs else np.zeros(0)
     gst = np.concatenate([np.asarray(st) + b for st, b in zip(starts, base)]) if probs else np.zeros(0, np.int64)
     gen = np.concatenate([np.asarray(en) + b for en, b in zip(ends, base)]) if probs else np.zeros(0, np.int64)
-    punct = np.concatenate([sg[0] for sg in segs]) if probs else np.zeros(0, bool)
-    stop = np.concatenate([sg[1] for sg in segs]) if probs else np.zeros(0, bool)
-    brk = np.concatenate([sg[2] for sg in segs]) if probs else np.zeros(0, bool)
     first = np.cumsum([0] + counts[:-1])
-    brk[first[np.asarray(counts) > 0]] = True  # no run crosses from one article into the next
-    n = len(P)
-    idx = np.arange(n)
-    seg = (punct, stop, brk, np.minimum.accumulate(np.where(punct, n, idx)[::-1])[::-1] if n else idx,
-           np.maximum.accumulate(np.where(punct, -1, idx)) if n else idx)
+    # one text's "no token" (its length, or -1) becomes the next text's first token or the previous
+    # text's last, which lies outside the run as well
+    seg = tuple(np.concatenate([sg[k] + f if k >= 3 else sg[k] for sg, f in zip(segs, first)]) if probs
+                else np.zeros(0, bool if k < 3 else np.int64) for k in range(5))
+    seg[2][first[np.asarray(counts) > 0]] = True  # no run crosses from one article into the next
     gold_merged = merged(gs, ge)
 
     best = (0.5, 0.5, -1.0, 1.0)

@@ -92,6 +92,23 @@ def test_tokenize_offsets():
     assert "naïve" in toks and "U.S" in toks and "war-ravaged" in toks and "“" in toks
 
 
+def test_learned_spans_do_not_start_or_end_on_edge_words(small_tagger):
+    import copy
+
+    from annotator.cues import span_edge_words
+
+    never_first, never_last = span_edge_words()
+    assert {"and", "but"} <= never_first and {"the", "and", "of"} <= never_last
+    tagger = copy.deepcopy(small_tagger[0])
+    assert tagger.edge_words_.split("\n") == [" ".join(sorted(w)) for w in (never_first, never_last)]
+    j = tagger.labels_.index(LOADED)
+    tagger.thresholds_[j] = tagger.low_thresholds_[j] = 0.0  # every token is in a span: only the edges trim it
+    tagger.use_rules = False
+    text = "And the crowd shouted at the.\nBut of the.\nThen they said and the"
+    spans = [s for s in tagger.predict_spans([text])[0] if s["label"] == LOADED]
+    assert [s["text"] for s in spans] == ["the crowd shouted", "they said"]
+
+
 def test_merge_spans_unions_same_label_only():
     text = "abcdefghij"
     spans = [{"label": "x", "start": 0, "end": 4, "score": 0.2}, {"label": "x", "start": 3, "end": 6, "score": 0.9},
