@@ -109,6 +109,15 @@ def test_learned_spans_do_not_start_or_end_on_edge_words(small_tagger):
     assert [s["text"] for s in spans] == ["the crowd shouted", "they said"]
 
 
+def test_fast_token_split_matches_the_plain_pattern():
+    from annotator.cues import _PLAIN_SPLIT, _TOKEN_SPLIT
+
+    texts = list(load_corpora(("ptc",), limit=20).articles["text"])
+    texts.append("U.S. the. e.g. naïve's co-op 3.5% “quote” 👍🏽 x")
+    for text in texts:
+        assert _TOKEN_SPLIT.split(text) == _PLAIN_SPLIT.split(text)
+
+
 def test_merge_spans_unions_same_label_only():
     text = "abcdefghij"
     spans = [{"label": "x", "start": 0, "end": 4, "score": 0.2}, {"label": "x", "start": 3, "end": 6, "score": 0.9},
