@@ -1099,10 +1099,10 @@ class CueTagger(BaseEstimator, TransformerMixin):
             abbreviation[[i for i, w in enumerate(words) if w in _ABBREVIATIONS]] = True
             edges = None  # per vocabulary row: may not start a span, may not end one
             if getattr(self, "edge_words_", ""):
+                lower = [w.lower() for w in words]
                 edges = np.zeros((2, self.tables_.shape[2]), dtype=bool)
                 for k, line in enumerate(self.edge_words_.split("\n")):
-                    skip = set(line.split())
-                    edges[k, [i for i, w in enumerate(words) if w.lower() in skip]] = True
+                    edges[k, :len(words)] = np.isin(lower, line.split())
             cache = {"vocab": {t: i for i, t in enumerate(words)}, "lex": lex,
                      "fw": {n: i for i, n in enumerate(names)},
                      # per window offset, one element per vocabulary row holding its labels' scores
