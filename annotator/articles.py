@@ -579,7 +579,7 @@ def _read_csv(path: PathLike, name: str, stem: str, opts: _Options) -> Iterator[
     row = 0
     try:
         with open(path, newline="", encoding=encoding) as f:
-            reader = csv.reader(f)
+            reader = csv.reader(f, strict=True)  # a stray or unclosed quote is an error, not a guess
             header = None
             try:
                 while not header:
@@ -601,6 +601,7 @@ def _read_csv(path: PathLike, name: str, stem: str, opts: _Options) -> Iterator[
             idx = [position.get(c) if c else None for c in _table_names(opts)]
             ncol = len(header)
             while True:
+                first_line = reader.line_num + 1
                 try:
                     fields = next(reader)
                 except StopIteration:
@@ -608,8 +609,14 @@ def _read_csv(path: PathLike, name: str, stem: str, opts: _Options) -> Iterator[
                 except csv.Error as exc:
                     row += 1
                     source = f"{name}:{row}"
-                    reason = f"too large (> {_size(opts.max_bytes)} limit)" if "field limit" in str(exc) else exc
-                    yield opts.fail(source, source, f"{source}: {reason} (line {reader.line_num})")
+                    if "field limit" in str(exc):
+                        reason = f"too large (> {_size(opts.max_bytes)} limit) (line {reader.line_num})"
+                    elif "unexpected end of data" in str(exc):
+                        reason = (f"invalid CSV: a quoted field opened on line {first_line} never closes "
+                                  f"(read to the end of the file, line {reader.line_num})")
+                    else:
+                        reason = f"invalid CSV: {exc} (line {reader.line_num})"
+                    yield opts.fail(source, source, f"{source}: {reason}")
                     continue
                 if not fields:
                     continue

@@ -290,6 +290,18 @@ def test_broken_csv_row(tmp_path):
         read_articles(f, errors="raise")
 
 
+def test_csv_quoting_errors_are_rows_with_errors(tmp_path):
+    f = tmp_path / "quotes.csv"
+    f.write_text('id,text\n1,"stray"quote\n2,fine\n3,"never closed\n4,swallowed\n5,swallowed too\n', encoding="utf-8")
+    df = read_articles(f)
+    assert list(df.loc[df.error.isna(), "id"]) == ["2"]
+    errs = df.loc[df.error.notna(), "error"].tolist()
+    assert errs[0].startswith(f"{f}:1: invalid CSV: ") and errs[0].endswith("(line 2)")
+    assert errs[1] == (f"{f}:3: invalid CSV: a quoted field opened on line 4 never closes "
+                       "(read to the end of the file, line 6)")
+    assert not df["text"].fillna("").str.contains("swallowed").any()
+
+
 def test_not_really_parquet(tmp_path):
     f = tmp_path / "fake.parquet"
     f.write_text("id,text\n1,hello\n", encoding="utf-8")
