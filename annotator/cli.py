@@ -351,8 +351,10 @@ def demo_command(out_dir, studio):
 @click.option("--id-column", default="id", show_default=True, help="Id column in tables (else a content hash).")
 @click.option("--max-mb", type=click.FloatRange(min=0, min_open=True), default=20, show_default=True,
               help="Largest article accepted, in MB (larger ones become error rows).")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on stderr. Default: when stderr is a terminal (to a log: every 10 s).")
 def score_command(inputs, output, model_path, fmt, jobs, resume, engine, scheduler, chunksize, text_column,
-                  id_column, max_mb):
+                  id_column, max_mb, progress):
     """Score articles: framing risk (0-100), band, cue spans and counts per label.
 
     INPUT is anything 'annotator articles' reads (.txt, folders, .csv, .jsonl,
@@ -371,7 +373,7 @@ def score_command(inputs, output, model_path, fmt, jobs, resume, engine, schedul
     try:
         summary = score_files(list(inputs), output, model=model_path, format=fmt, jobs=jobs, resume=resume,
                               engine=engine, scheduler=scheduler, chunksize=chunksize, text_column=text_column,
-                              id_column=id_column, max_bytes=int(max_mb * 2**20))
+                              id_column=id_column, max_bytes=int(max_mb * 2**20), progress=progress)
     except KeyboardInterrupt:
         click.echo(f"\nannotator: interrupted; finished chunks are kept in {output}.partial: "
                    f"run the same command with --resume to continue", err=True)

@@ -854,9 +854,10 @@ def _progress_bar(enabled, total, initial, unit):
     class Bar(tqdm):
         monitor_interval = 0  # no monitor thread: worker processes can then be forked safely
 
-    enabled = sys.stderr.isatty() if enabled is None else bool(enabled)
+    tty = sys.stderr.isatty()
+    enabled = tty if enabled is None else bool(enabled)
     return Bar(total=total, initial=initial, unit=unit, file=sys.stderr, disable=not enabled, dynamic_ncols=True,
-                smoothing=0.1, desc="scoring")
+               smoothing=0.1, desc="scoring", mininterval=0.1 if tty else 10.0)
 
 
 def score_files(inputs, output, *, model=None, format=None, jobs=None, resume=False, engine="local",

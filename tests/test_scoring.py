@@ -420,6 +420,9 @@ def test_cli_exit_status_and_summary(tmp_path, model, texts):
     ok = runner.invoke(main, ["score", str(src), "-o", str(tmp_path / "o.jsonl"), "-j", "1"])
     assert ok.exit_code == 0, ok.output
     assert "3 rows: 3 scored, 0 failed" in ok.output
+    assert "scoring:" not in ok.output  # no bar when stderr is not a terminal, unless asked for
+    shown = runner.invoke(main, ["score", str(src), "-o", str(tmp_path / "p.jsonl"), "-j", "1", "--progress"])
+    assert shown.exit_code == 0 and "scoring:" in shown.stderr and "3/3" in shown.stderr
     some = runner.invoke(main, ["score", str(bad), "-o", str(tmp_path / "b.csv"), "-j", "1"])
     assert some.exit_code == 1 and "3 rows: 2 scored, 1 failed" in some.output
     assert len(read_scores(tmp_path / "b.csv")) == 3
