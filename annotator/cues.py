@@ -369,29 +369,7 @@ def _matcher(rules) -> RuleMatcher:
     return hit[1]
 
 
-def merge_spans(spans: list, text: str) -> list:
-    """Union overlapping spans of the same label (score: the highest); sorted by start."""
-    return _merge(((d["label"], int(d["start"]), int(d["end"]), float(d["score"])) for d in spans), text)
-
-
-def _merge(items, text: str) -> list:
-    """:func:`merge_spans` on ``(label, start, end, score)`` tuples."""
-    out = []
-    cur = None
-    for label, s, e, score in sorted(items):
-        if cur is not None and label == cur[0] and s < cur[2]:
-            if e > cur[2]:
-                cur[2] = e
-            if score > cur[3]:
-                cur[3] = score
-        else:
-            if cur is not None:
-                out.append(cur)
-            cur = [label, s, e, score]
-    if cur is not None:
-        out.append(cur)
-    out.sort(key=lambda c: (c[1], c[2], c[0]))
-    return [{"label": lab, "start": s, "end": e, "text": text[s:e], "score": round(score, 4)} for lab, s, e, score in out]
+from .spans import merge_spans, _merge  # noqa: E402,F401  (moved)
 
 
 # ---------------------------------------------------------------------------------------------
