@@ -59,3 +59,46 @@ def _no_ambient_studio(monkeypatch, tmp_path):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("ANNOTATOR_STUDIO_CONFIG", str(tmp_path / "no-studio-config.json"))
     monkeypatch.setenv("ANNOTATOR_STUDIO_DIR", str(tmp_path / "no-local-studio"))
+
+
+# --- The shared corpora (ANNOTATOR_DATA_DIR or ../shared/data): skip, naming what is missing ------------
+#
+# A test that reads a corpus says so with the marker, e.g. ``@pytest.mark.corpora("ptc")`` (all three
+# corpora when none is named; ``pytestmark = pytest.mark.corpora()`` for a whole module); a fixture that
+# loads every corpus (a model trained on ``("corpora",)``) takes the session fixture ``corpora``. Without
+# the data these tests are skipped with a message naming the missing folder, instead of erroring out.
+
+#: What each corpus loader in annotator.corpora reads, relative to the data folder.
+CORPUS_PATHS = {"ptc": "ptc-semeval2020", "polnear": "polnear/train", "szeged": "szeged-wiki/wiki-train.xml"}
+
+
+def missing_corpora(names=()) -> list:
+    """Paths of the named corpora (all when none is named) that the data folder does not hold."""
+    from annotator.paths import DATA_DIR
+
+    unknown = set(names) - set(CORPUS_PATHS)
+    if unknown:
+        raise ValueError(f"unknown corpus {sorted(unknown)} in pytest.mark.corpora; known: {', '.join(CORPUS_PATHS)}")
+    return [DATA_DIR / CORPUS_PATHS[n] for n in names or CORPUS_PATHS if not (DATA_DIR / CORPUS_PATHS[n]).exists()]
+
+
+def _skip_without(names=()) -> None:
+    missing = missing_corpora(names)
+    if missing:
+        pytest.skip(f"{', '.join(map(str, missing))} not found: set ANNOTATOR_DATA_DIR")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Skip a test marked ``corpora(...)`` before its fixtures (a trained model) are built."""
+    for mark in item.iter_markers("corpora"):
+        _skip_without(mark.args)
+
+
+@pytest.fixture(scope="session")
+def corpora():
+    """The shared data folder, holding all three corpora (else the test is skipped)."""
+    from annotator.paths import DATA_DIR
+
+    _skip_without()
+    return DATA_DIR
