@@ -6,9 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test model bench clean chromium screenshots
 
+# pip prints each package it collects and installs (no progress bars, which a log shows as noise):
+# a first run downloads about 200 packages, several minutes with nothing else to show for it.
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[studio,dask,test]'
+	@echo "Installing annotator and its dependencies into $(VENV) (several minutes on a first run)"
+	$(BIN)/python -m pip install --progress-bar off --disable-pip-version-check -e '.[studio,dask,test]'
 	touch $(STAMP)
 
 demo: $(STAMP)

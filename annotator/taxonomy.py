@@ -18,14 +18,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import AnnotatorError
+from .paths import LABEL_CONFIG_DIR
 
-__all__ = ["Label", "Taxonomy", "load_taxonomy", "LABEL_CONFIG_DIR", "DEFAULT_CONFIG"]
+__all__ = ["Label", "Taxonomy", "TaxonomyError", "load_taxonomy", "parse_taxonomy", "DEFAULT_CONFIG"]
 
-#: Folder holding the label config, its rules and lexicons (overridable with
-#: the ``ANNOTATOR_LABEL_CONFIG_DIR`` environment variable).
-LABEL_CONFIG_DIR = Path(
-    os.environ.get("ANNOTATOR_LABEL_CONFIG_DIR", Path(__file__).resolve().parent.parent / "label_config")
-)
+#: The label config every command reads when none is named (``label_config/framing.xml``).
 DEFAULT_CONFIG = LABEL_CONFIG_DIR / "framing.xml"
 
 

@@ -59,3 +59,59 @@ def _no_ambient_studio(monkeypatch, tmp_path):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("ANNOTATOR_STUDIO_CONFIG", str(tmp_path / "no-studio-config.json"))
     monkeypatch.setenv("ANNOTATOR_STUDIO_DIR", str(tmp_path / "no-local-studio"))
+
+
+# --- The shared corpora (ANNOTATOR_DATA_DIR or ../shared/data): skip, naming what is missing ------------
+#
+# A test that reads a corpus says so with the marker, e.g. ``@pytest.mark.corpora("ptc")`` (all three
+# corpora when none is named; ``pytestmark = pytest.mark.corpora()`` for a whole module). A fixture that
+# loads every corpus (a model trained on ``("corpora",)``) takes the session fixture ``corpora``; one that
+# reads some takes ``require_corpora`` and calls it, e.g. ``require_corpora("ptc") / "ptc-semeval2020"``.
+# Without the data these tests are skipped with a message naming the missing folder, not errors.
+
+#: What each corpus loader in annotator.corpora reads, relative to the data folder.
+CORPUS_PATHS = {"ptc": "ptc-semeval2020", "polnear": "polnear/train", "szeged": "szeged-wiki/wiki-train.xml"}
+
+
+def missing_corpora(names=()) -> list:
+    """Paths of the named corpora (all when none is named) that the data folder does not hold."""
+    from annotator.paths import DATA_DIR
+
+    unknown = set(names) - set(CORPUS_PATHS)
+    if unknown:
+        raise ValueError(f"unknown corpus {sorted(unknown)}; known: {', '.join(CORPUS_PATHS)}")
+    return [DATA_DIR / CORPUS_PATHS[n] for n in names or CORPUS_PATHS if not (DATA_DIR / CORPUS_PATHS[n]).exists()]
+
+
+def _missing_message(missing) -> str:
+    return f"{', '.join(map(str, missing))} not found: set ANNOTATOR_DATA_DIR"
+
+
+def _skip_without(*names) -> Path:
+    """The data folder if it holds the named corpora (all when none is named), else skip the test."""
+    from annotator.paths import DATA_DIR
+
+    missing = missing_corpora(names)
+    if missing:
+        pytest.skip(_missing_message(missing))
+    return DATA_DIR
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test marked ``corpora(...)`` whose corpora are missing is skipped before its fixtures are built."""
+    for item in items:
+        missing = [path for mark in item.iter_markers("corpora") for path in missing_corpora(mark.args)]
+        if missing:
+            item.add_marker(pytest.mark.skip(reason=_missing_message(dict.fromkeys(missing))))
+
+
+@pytest.fixture(scope="session")
+def corpora() -> Path:
+    """The shared data folder, holding all three corpora (else the test is skipped)."""
+    return _skip_without()
+
+
+@pytest.fixture(scope="session")
+def require_corpora():
+    """``require_corpora("ptc", ...)``: the data folder if it holds those corpora, else skip the test."""
+    return _skip_without
