@@ -41,7 +41,8 @@ PTC = (Path(os.environ.get("ANNOTATOR_DATA_DIR", ROOT.parent / "shared" / "data"
 
 def load_scorer(model_path=None):
     """(model, description): the framing model (default: the shipped models/framing.skops)."""
-    from annotator.model import DEFAULT_MODEL, load_model
+    from annotator.model import load_model
+    from annotator.paths import DEFAULT_MODEL
 
     model = load_model(model_path)
     name = getattr(model, "model_version", None) or type(model).__name__

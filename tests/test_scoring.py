@@ -440,7 +440,7 @@ def test_cli_exit_status_and_summary(tmp_path, model, texts):
 def test_progress_total_of_jsonl_counts_lines_without_parsing(tmp_path):
     """The progress bar's total (so it can show an ETA): lines of JSONL inputs, rows of folders;
     CSV stays unknown (quoted fields may span lines)."""
-    from annotator.scoring import _cheap_total
+    from annotator.scoring.progress import cheap_total as _cheap_total
 
     a = tmp_path / "a.jsonl"
     a.write_bytes(b'{"id": "1", "text": "x"}\n{"id": "2", "text": "y"}\n{"id": "3", "text": "z"}')  # no final newline

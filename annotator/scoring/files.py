@@ -1,0 +1,67 @@
+"""score_files: article files scored into one output (``annotator score``), by the local or Dask engine."""
+from __future__ import annotations
+
+from ..articles import DEFAULT_MAX_BYTES
+from .dask import run_dask
+from .inputs import ReaderOptions
+from .job import ScoreSummary, build_job
+from .local import run_local
+
+__all__ = ["score_files"]
+
+
+def score_files(inputs, output, *, model=None, format=None, jobs=None, resume=False, engine="local",
+                scheduler=None, chunksize=128, progress=None, text_column="text", id_column="id",
+                max_bytes=DEFAULT_MAX_BYTES) -> ScoreSummary:
+    """Score article files into one record per input row (``annotator score``).
+
+    Parameters
+    ----------
+    inputs : path or list of paths
+        Anything :func:`annotator.articles.iter_articles` reads (``.txt``,
+        folders, ``.csv``, ``.jsonl``/``.ndjson``, ``.parquet``), plus glob
+        patterns and folders of tables (see :func:`expand_inputs`).
+    output : path
+        Output file (local engine) or folder (Dask engine: ``part-NNNNN.<fmt>``
+        files, one per input partition, in input order, and ``_summary.json``).
+        Replaced only when the run completes.
+    model : None, path or model
+        Default: the shipped model (:data:`annotator.paths.DEFAULT_MODEL`); a
+        ``.skops`` path; or a fitted model / callable (``score(frame)``).
+    format : {"jsonl", "csv", "parquet"}, optional
+        Default: from the output extension (Dask engine: JSONL when there is none).
+    jobs : int, optional
+        Worker processes (default: all cores); ``1`` scores in-process. With
+        the Dask engine: the number of ``LocalCluster`` workers.
+    resume : bool
+        Continue an interrupted run from ``OUT.partial`` (refused when the
+        inputs, model or options differ); starts afresh when there is none.
+        Without it, a leftover ``OUT.partial`` is discarded.
+    engine : {"local", "dask"}
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:8786``); implies the
+        Dask engine. Default: a ``LocalCluster`` on 127.0.0.1.
+    chunksize : int
+        Rows per chunk (unit of work, of memory, and of resume).
+    progress : bool, optional
+        Progress bar on stderr; default: when stderr is a terminal.
+    text_column, id_column, max_bytes
+        As for :func:`annotator.articles.iter_articles`.
+
+    Returns
+    -------
+    ScoreSummary
+        Rows written, failed rows, seconds; ``exit_code`` is 0 or 1.
+
+    Raises
+    ------
+    AnnotatorError
+        Fatal problems (model not loadable, output not writable, refused
+        resume, a worker process died). Bad input rows never raise.
+    KeyboardInterrupt
+        On Ctrl-C; the completed chunks stay in ``OUT.partial`` for ``resume``.
+    """
+    reader = ReaderOptions(chunksize=chunksize, text_column=text_column, id_column=id_column, max_bytes=max_bytes)
+    job = build_job(inputs, output, model=model, format=format, jobs=jobs, resume=resume, engine=engine,
+                    scheduler=scheduler, progress=progress, reader=reader)
+    return run_dask(job) if job.engine == "dask" else run_local(job)

@@ -1,0 +1,207 @@
+"""One record per input row: the model's output for a frame, checked, as plain Python records.
+
+:func:`score` is the in-memory API; :func:`score_records` is what every engine runs on a chunk.
+A chunk on which the model raises is halved until only the rows that fail become error rows.
+"""
+from __future__ import annotations
+
+import math
+import os
+from functools import lru_cache
+
+import pandas as pd
+
+from ..model import load_model
+from ..paths import DEFAULT_MODEL
+from ..taxonomy import load_taxonomy
+
+__all__ = ["output_columns", "score", "score_records", "records_frame", "resolve_model", "one_line"]
+
+_SPAN_KEYS = ("label", "start", "end", "text", "score")
+_SPAN_KEY_SET = frozenset(_SPAN_KEYS)
+_MAX_ERROR = 400
+
+
+def output_columns(labels=None) -> list:
+    """Record keys in order: id, source, risk, band, spans, n_<label>..., error."""
+    labels = load_taxonomy().label_ids if labels is None else labels
+    return ["id", "source", "risk", "band", "spans", *[f"n_{lab}" for lab in labels], "error"]
+
+
+# --- the model ------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _default_model():
+    return load_model(DEFAULT_MODEL)
+
+
+def resolve_model(model):
+    """A scoring model: the shipped one (loaded once per process) for None, a loaded file for a path,
+    else ``model`` itself, which must have a ``score(frame)`` method or be callable."""
+    if model is None:
+        return _default_model()
+    if isinstance(model, (str, os.PathLike)):
+        return load_model(model)
+    if not (hasattr(model, "score") or callable(model)):
+        raise TypeError(f"model must have a score(frame) method or be callable, not {type(model).__name__}")
+    return model
+
+
+def _call_model(model, frame: pd.DataFrame) -> pd.DataFrame:
+    fn = getattr(model, "score", None)
+    return fn(frame) if fn is not None else model(frame)
+
+
+# --- checking the model's output ------------------------------------------------------------------
+
+
+def one_line(text: object, limit: int = _MAX_ERROR) -> str:
+    """``text`` on one line (whitespace runs as one space), cut to ``limit`` characters."""
+    s = " ".join(str(text).split())
+    return s if len(s) <= limit else s[: limit - 3] + "..."
+
+
+def _missing(value) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _spans(value) -> list:
+    """Normalise the model's spans to plain dicts with exactly the five keys."""
+    if value is None:
+        return []
+    if type(value) is list and all(type(d) is dict and d.keys() == _SPAN_KEY_SET and type(d["label"]) is str
+                                   and type(d["start"]) is int and type(d["end"]) is int and type(d["text"]) is str
+                                   and type(d["score"]) is float for d in value):
+        return value  # already plain (what FramingModel gives): no copy
+    out = []
+    for d in list(value):
+        out.append({"label": str(d["label"]), "start": int(d["start"]), "end": int(d["end"]),
+                    "text": str(d["text"]), "score": float(d["score"])})
+    return out
+
+
+def _model_rows(res, n: int, labels, choices) -> list:
+    """Per-row results from the model's frame: dicts, or an error string for an invalid row."""
+    if not isinstance(res, pd.DataFrame):
+        raise TypeError(f"model returned {type(res).__name__}, not a DataFrame")
+    if len(res) != n:
+        raise ValueError(f"model returned {len(res)} rows for {n}")
+    for col in ("risk", "band", "spans"):
+        if col not in res.columns:
+            raise ValueError(f"model output has no '{col}' column")
+    risks, bands, spans = res["risk"].tolist(), res["band"].tolist(), res["spans"].tolist()
+    counts = [res[f"n_{lab}"].tolist() if f"n_{lab}" in res.columns else None for lab in labels]
+    rows = []
+    for i in range(n):
+        try:
+            risk = float(risks[i])
+            if not (math.isfinite(risk) and 0.0 <= risk <= 100.0):
+                raise ValueError(f"risk {risk!r} is not within 0-100")
+            band = bands[i]
+            if band not in choices:
+                raise ValueError(f"band {band!r} is not one of {', '.join(choices)}")
+            sp = _spans(spans[i])
+            row = {"risk": risk, "band": band, "spans": sp}
+            for lab, col in zip(labels, counts):
+                row[f"n_{lab}"] = int(col[i]) if col is not None else sum(d["label"] == lab for d in sp)
+            rows.append(row)
+        except Exception as exc:  # one bad row of model output: an error row, not a failed chunk
+            rows.append(f"invalid model output ({type(exc).__name__}: {exc})")
+    return rows
+
+
+def _score_block(model, ids, texts, labels, choices) -> list:
+    """Score rows; when the model raises, bisect so only the rows that fail become errors."""
+    frame = pd.DataFrame({"id": pd.Series(ids, dtype=object), "text": pd.Series(texts, dtype=object)})
+    try:
+        return _model_rows(_call_model(model, frame), len(ids), labels, choices)
+    except Exception as exc:
+        if len(ids) == 1:
+            return [f"scoring failed ({type(exc).__name__}: {exc})"]
+    half = len(ids) // 2
+    return (_score_block(model, ids[:half], texts[:half], labels, choices)
+            + _score_block(model, ids[half:], texts[half:], labels, choices))
+
+
+# --- records --------------------------------------------------------------------------------------
+
+
+def _column(frame: pd.DataFrame, name: str, n: int) -> list:
+    """A column as str-or-None values (all None when the frame has no such column)."""
+    if name not in frame:
+        return [None] * n
+    return [None if _missing(v) else str(v) for v in frame[name].tolist()]
+
+
+def score_records(frame: pd.DataFrame, model, labels, choices) -> list:
+    """Records (plain Python values, None for missing) for every row of an articles frame."""
+    n = len(frame)
+    ids = _column(frame, "id", n)
+    texts = frame["text"].tolist() if "text" in frame else [None] * n
+    sources = _column(frame, "source", n)
+    errors = _column(frame, "error", n)
+    todo = []
+    for i in range(n):
+        if errors[i] is None and not isinstance(texts[i], str):
+            errors[i] = f"{sources[i] or ids[i]}: no text"
+        if errors[i] is None:
+            todo.append(i)
+    results = _score_block(model, [ids[i] for i in todo], [texts[i] for i in todo], labels, choices) if todo else []
+    scored = dict(zip(todo, results))
+    empty = {"risk": None, "band": None, "spans": None, **{f"n_{lab}": None for lab in labels}}
+    records = []
+    for i in range(n):
+        r = scored.get(i)
+        if isinstance(r, str):
+            errors[i] = one_line(f"{sources[i] or ids[i]}: {r}")
+            r = None
+        records.append({"id": ids[i], "source": sources[i], **(r or empty), "error": errors[i]})
+    return records
+
+
+def records_frame(records: list, labels, index=None) -> pd.DataFrame:
+    """Records as a frame: columns :func:`output_columns`, ``risk`` float, ``n_<label>`` ``Int64``."""
+    cols = output_columns(labels)
+    data = {c: pd.Series([r[c] for r in records], dtype=object) for c in cols}
+    data["risk"] = pd.Series([r["risk"] for r in records], dtype="float64")
+    for lab in labels:
+        data[f"n_{lab}"] = pd.Series([r[f"n_{lab}"] for r in records], dtype="Int64")
+    out = pd.DataFrame(data, columns=cols)
+    if index is not None:
+        out.index = index
+    return out
+
+
+def score(frame: pd.DataFrame, model=None) -> pd.DataFrame:
+    """Score an articles frame in memory.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Columns ``id`` and ``text`` (e.g. from :func:`annotator.articles.read_articles`);
+        ``source`` and ``error`` are used when present (rows with ``error`` set
+        are passed through as error rows).
+    model : optional
+        A fitted model (``model.score(frame)``, see :mod:`annotator.model`) or a
+        callable with the same contract, or a model file path. Default: the
+        shipped model, loaded once per process.
+
+    Returns
+    -------
+    DataFrame
+        One row per input row, same index and order, columns
+        :func:`output_columns`: ``id, source, risk, band, spans, n_<label>...,
+        error``. ``risk`` is float (NaN on error rows), ``n_<label>`` nullable
+        ``Int64``, the others objects with ``None`` for missing. A row on which
+        the model raises gets ``error`` set; it does not raise.
+    """
+    model = resolve_model(model)
+    tax = load_taxonomy()
+    records = score_records(frame, model, tax.label_ids, tax.rating_choices)
+    return records_frame(records, tax.label_ids, frame.index)
