@@ -12,6 +12,7 @@ The document target, in [0, 1]:
 """
 from __future__ import annotations
 
+import importlib.metadata
 import platform
 import time
 from pathlib import Path
@@ -19,20 +20,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy.stats import rankdata, spearmanr
+from sklearn.base import clone
 from sklearn.metrics import confusion_matrix, mean_absolute_error
 
 from .corpora import LOADERS, corpus_mapping, load_corpora
 from .dataset import Dataset, concat, read_dataset
 from .errors import AnnotatorError
-from .model import BAND_EDGES, FramingModel, band_of
+from .evaluation import cross_validate_tagger
+from .model.calibration import band_of, describe_bands
+from .model.framing import FramingModel
 from .taxonomy import load_taxonomy
 
-__all__ = ["load_training_data", "training_frame", "train", "propaganda_density"]
+__all__ = ["load_training_data", "training_frame", "train", "propaganda_density", "describe_metrics"]
 
 
 def load_training_data(sources, data_dir=None, limit=None) -> Dataset:
-    """Datasets by name: a corpus name (``ptc``, ``polnear``, ``szeged``), ``corpora`` for all
-    three, or a dataset folder written by ``annotator pull``."""
+    """Datasets by name: a corpus name (a key of :data:`annotator.corpora.LOADERS`), ``corpora``
+    for all of them, or a dataset folder written by ``annotator pull``."""
     parts, corpora = [], []
     for src in sources:
         if src == "corpora":
@@ -154,12 +158,10 @@ def train(sources=("corpora",), *, data_dir=None, limit=None, span_cv=3, progres
     say(f"fitted tagger and document model ({time.perf_counter() - t0:.0f} s)")
     metrics = {"document": _document_metrics(model.oof_["risk"], model.oof_["target"])}
     if span_cv:
-        from .evaluation import cross_validate_tagger
-
         annot = {c: corpus_mapping()[c]["annotates"] for c in frame["corpus"].unique() if c in corpus_mapping()}
         for c in frame["corpus"].unique():
             annot.setdefault(c, load_taxonomy().label_ids)
-        table = cross_validate_tagger(dataset, lambda: clone_tagger(model), annot, n_splits=span_cv, progress=say)
+        table = cross_validate_tagger(dataset, lambda: clone(model.tagger_), annot, n_splits=span_cv, progress=say)
         metrics["spans"] = table.to_dict(orient="records")
     metrics["seconds"] = round(time.perf_counter() - t0, 1)
     model.metrics_ = metrics
@@ -169,20 +171,12 @@ def train(sources=("corpora",), *, data_dir=None, limit=None, span_cv=3, progres
     return model
 
 
-def clone_tagger(model):
-    from sklearn.base import clone
-
-    return clone(model.tagger_)
-
-
 def _versions() -> dict:
-    import importlib.metadata as md
-
     out = {"python": platform.python_version()}
     for pkg in ("annotator", "scikit-learn", "numpy", "scipy", "pandas", "skops"):
         try:
-            out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
+            out[pkg] = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
             out[pkg] = None
     return out
 
@@ -197,5 +191,5 @@ def describe_metrics(metrics: dict) -> str:
         tab = pd.DataFrame(metrics["spans"])
         tab = tab[tab["metric"].isin(["span", "sentence"])]
         lines.append(tab.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-    lines.append(f"({metrics['seconds']:.0f} s; bands: low < {BAND_EDGES[0]:.0f} <= elevated < {BAND_EDGES[1]:.0f} <= high)")
+    lines.append(f"({metrics['seconds']:.0f} s; bands: {describe_bands(d['band_labels'])})")
     return "\n".join(lines)

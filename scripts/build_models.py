@@ -12,7 +12,8 @@ import argparse
 import time
 from pathlib import Path
 
-from annotator.model import DEFAULT_MODEL, save_skops, write_model_card
+from annotator.model import save_skops, write_model_card
+from annotator.paths import DEFAULT_MODEL
 from annotator.training import describe_metrics, train
 
 

@@ -9,8 +9,11 @@ from sklearn.base import clone
 
 from annotator.articles import read_articles
 from annotator.errors import AnnotatorError
-from annotator.model import BAND_EDGES, FramingModel, _centred_isotonic, band_of, load_model, save_skops
-from annotator.taxonomy import load_taxonomy
+from annotator.model import (MODEL_TRUSTED, CentredIsotonicCalibration, FramingModel, band_edges, band_of,
+                             centred_isotonic, describe_bands, load_model, load_tagger, save_skops)
+from annotator.cues import CueTagger
+from annotator.paths import DEFAULT_MODEL
+from annotator.taxonomy import load_taxonomy, parse_taxonomy
 from annotator.training import load_training_data, train, training_frame
 
 LOW, ELEVATED, HIGH = load_taxonomy().rating_choices
@@ -55,7 +58,7 @@ def test_folded_character_block_equals_the_explicit_design(small_model):
 
 def test_centred_isotonic_knots():
     """Isotonic blocks become knots at their points' mean: [0], [1, 2] pooled to 15, [3]."""
-    x, y = _centred_isotonic([3.0, 0.0, 2.0, 1.0], [30.0, 0.0, 10.0, 20.0])
+    x, y = centred_isotonic([3.0, 0.0, 2.0, 1.0], [30.0, 0.0, 10.0, 20.0])
     assert x.tolist() == [0.0, 1.5, 3.0] and y.tolist() == [0.0, 15.0, 30.0]
 
 
@@ -129,7 +132,8 @@ def test_refuses_pickle_tampered_and_other_config(small_model, tmp_path):
         for item in zin.infolist():
             data = zin.read(item.filename)
             if item.filename == "schema.json":
-                data = data.replace(b'"annotator.model"', b'"os"').replace(b'"FramingModel"', b'"system"')
+                data = data.replace(b'"annotator.model.framing"', b'"os"').replace(b'"annotator.model"', b'"os"')
+                data = data.replace(b'"FramingModel"', b'"system"')
             zout.writestr(item, data)
     with pytest.raises(AnnotatorError, match="untrusted|cannot load|unreadable"):
         load_model(tampered)
@@ -143,7 +147,7 @@ def test_refuses_pickle_tampered_and_other_config(small_model, tmp_path):
 
 
 def test_bands_at_boundaries():
-    lo, hi = BAND_EDGES
+    lo, hi = band_edges()
     assert list(band_of([0, lo - 0.01, lo, hi - 0.01, hi, 100])) == [LOW, LOW, ELEVATED, ELEVATED, HIGH, HIGH]
 
 
@@ -182,3 +186,97 @@ def test_ratings_from_a_pulled_dataset_set_the_target(tmp_path):
     model = train([str(path)], span_cv=0)
     assert model.data_summary_["document_targets"] == {"annotator_rating": 24}
     assert model.score(read_articles("seeds"))["risk"].between(0, 100).all()
+
+
+# -- the calibration estimator, the bands, model files --------------------------------------------
+
+def _calibrate_as_before(x, y, raw):
+    """The calibration as FramingModel._calibrate computed it before it became an estimator."""
+    raw = np.asarray(raw, dtype=float)
+    if len(x) < 2:
+        return np.full(raw.shape, float(y[0]) if len(y) else 50.0)
+    slope = (y[-1] - y[0]) / (x[-1] - x[0])
+    out = np.interp(raw, x, y)
+    lo, hi = raw < x[0], raw > x[-1]
+    out[lo] = y[0] + (raw[lo] - x[0]) * slope
+    out[hi] = y[-1] + (raw[hi] - x[-1]) * slope
+    return np.clip(out, 0.0, 100.0)
+
+
+@pytest.fixture(scope="module")
+def shipped_model():
+    return load_model()
+
+
+def test_calibration_estimator_clones_and_is_strictly_increasing():
+    rng = np.random.default_rng(0)
+    raw = rng.normal(size=300)
+    target = np.clip(50 + 20 * raw + rng.normal(scale=15, size=300), 0, 100)
+    est = CentredIsotonicCalibration()
+    twin = clone(est)
+    assert twin.get_params() == est.get_params() == {"y_min": 0.0, "y_max": 100.0}
+    est.fit(raw, target)
+    assert not hasattr(clone(est), "knots_x_")
+    assert (np.diff(est.knots_x_) > 0).all() and (np.diff(est.knots_y_) > 0).all()
+    grid = np.linspace(raw.min() - 1, raw.max() + 1, 2000)
+    out = est.predict(grid)
+    inside = (out > 0) & (out < 100)
+    assert inside.sum() > 1000 and (np.diff(out[inside]) > 0).all() and out.min() >= 0 and out.max() <= 100
+    assert np.array_equal(est.transform(grid), out)
+    knots = centred_isotonic(raw, target)
+    assert np.array_equal(knots[0], est.knots_x_) and np.array_equal(knots[1], est.knots_y_)
+    # degenerate knots: one knot gives its value, none the middle of the scale
+    assert CentredIsotonicCalibration.from_knots([0.3], [42.0]).predict([0.0, 1.0]).tolist() == [42.0, 42.0]
+    assert CentredIsotonicCalibration.from_knots([], []).predict([0.0]).tolist() == [50.0]
+
+
+def test_old_model_file_loads_with_its_knots_version_and_class_path(shipped_model):
+    """The shipped file predates the package: it names annotator.model.FramingModel, keeps its
+    stored version and its knots map exactly as the old inline calibration did."""
+    import skops.io as sio
+
+    m = shipped_model
+    assert "annotator.model.FramingModel" in sio.get_untrusted_types(file=DEFAULT_MODEL)
+    assert {"annotator.model.FramingModel", "annotator.model.framing.FramingModel"} <= set(MODEL_TRUSTED)
+    assert m.model_version == "framing-1ba6010639"
+    x, y = m.calib_x_, m.calib_y_
+    grid = np.concatenate([np.linspace(x[0] - 1, x[-1] + 1, 5001), x, [x[0] - 1e-9, x[-1] + 1e-9]])
+    assert np.array_equal(m._calibrate(grid), _calibrate_as_before(x, y, grid))
+    assert np.array_equal(m.calibration().predict(grid), _calibrate_as_before(x, y, grid))
+    assert isinstance(load_tagger(), CueTagger) and load_tagger().model_version == m.tagger_.model_version
+
+
+def test_new_files_name_the_new_class_path(small_model, tmp_path):
+    path = save_skops(small_model, tmp_path / "m.skops")
+    with zipfile.ZipFile(path) as z:
+        assert b'"annotator.model.framing"' in z.read("schema.json")
+    assert isinstance(load_tagger(path), CueTagger)
+
+
+def test_model_version_covers_weights_calibration_and_tagger(small_model):
+    m = clone(small_model)
+    m.__dict__.update(small_model.__dict__)
+    assert m._version() == small_model.model_version
+    m.tagger_ = clone(small_model.tagger_)
+    m.tagger_.model_version = small_model.tagger_.model_version + "-other-rules"
+    assert m._version() != small_model.model_version
+    m.tagger_ = small_model.tagger_
+    m.calib_y_ = small_model.calib_y_ + 1e-6
+    assert m._version() != small_model.model_version
+
+
+def test_band_edges_come_from_the_taxonomy_rating_choices():
+    tax = load_taxonomy()
+    assert band_edges() == (33.0, 67.0) and band_edges(tax.rating_choices) == (33.0, 67.0)
+    assert describe_bands() == f"{LOW} < 33 <= {ELEVATED} < 67 <= {HIGH}"
+    # a config with a fourth rating: four bands, edges at 25, 50 and 75
+    last = f'<Choice value="{HIGH}"'
+    i = tax.xml.index(last)
+    j = tax.xml.index(">", i) + 1
+    xml = tax.xml[:j] + '<Choice value="extreme"/>' + tax.xml[j:]
+    four = parse_taxonomy(xml).rating_choices
+    assert four == (LOW, ELEVATED, HIGH, "extreme")
+    assert band_edges(four) == (25.0, 50.0, 75.0)
+    assert list(band_of([0, 24.99, 25, 49.99, 50, 74.99, 75, 100], four)) == \
+        [LOW, LOW, ELEVATED, ELEVATED, HIGH, HIGH, "extreme", "extreme"]
+    assert describe_bands(four) == f"{LOW} < 25 <= {ELEVATED} < 50 <= {HIGH} < 75 <= extreme"

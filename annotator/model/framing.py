@@ -1,101 +1,24 @@
-"""Model files: skops only, loaded against an explicit list of trusted types."""
+"""The framing model: cue spans plus a 0-100 framing-risk score for each article."""
 from __future__ import annotations
 
-import os
-import tempfile
-import zipfile
-from pathlib import Path
+import hashlib
 
-from .errors import AnnotatorError
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, clone
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import KFold
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["save_skops", "load_skops", "TRUSTED_TYPES"]
+from ..cues import CueTagger
+from ..errors import AnnotatorError
+from ..taxonomy import load_taxonomy
+from .calibration import CentredIsotonicCalibration, band_of
 
-#: Types (beyond what skops trusts by default) that a model file may contain.
-TRUSTED_TYPES = [
-    "annotator.cues.CueTagger",
-    "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.linear_model._ridge.Ridge",
-    "sklearn.pipeline.Pipeline",
-    "numpy.float32",
-    "numpy.float64",
-    "numpy.int64",
-    "numpy.dtype",
-    "builtins.set",
-]
-
-
-def save_skops(obj, path) -> Path:
-    """Write ``obj`` to ``path`` with skops, atomically (temporary file, then rename)."""
-    import skops.io as sio
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        sio.dump(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def load_skops(path, extra_trusted=()):
-    """Load a skops file, refusing pickles and any type not explicitly trusted."""
-    import skops.io as sio
-
-    path = Path(path)
-    if not path.is_file():
-        raise AnnotatorError(f"{path}: model file not found")
-    with open(path, "rb") as fh:
-        head = fh.read(4)
-    if head[:1] == b"\x80" or not zipfile.is_zipfile(path):
-        raise AnnotatorError(f"{path}: not a skops model file (pickle and joblib files are refused)")
-    trusted = set(TRUSTED_TYPES) | set(extra_trusted)
-    try:
-        untrusted = sio.get_untrusted_types(file=path)
-    except Exception as exc:  # corrupt archive, wrong schema
-        raise AnnotatorError(f"{path}: unreadable skops file: {exc}") from None
-    refused = sorted(set(untrusted) - trusted)
-    if refused:
-        raise AnnotatorError(f"{path}: refusing to load untrusted types: {', '.join(refused)}")
-    try:
-        return sio.load(path, trusted=list(untrusted))
-    except Exception as exc:
-        raise AnnotatorError(f"{path}: cannot load model: {exc}") from None
-
-
-# ---------------------------------------------------------------------------------------------
-# the framing-risk model
-
-import hashlib  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import scipy.sparse as sp  # noqa: E402
-from sklearn.base import BaseEstimator, clone  # noqa: E402
-from sklearn.feature_extraction.text import TfidfTransformer  # noqa: E402
-from sklearn.isotonic import IsotonicRegression  # noqa: E402
-from sklearn.linear_model import Ridge  # noqa: E402
-from sklearn.model_selection import KFold  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
-from sklearn.utils.validation import check_is_fitted  # noqa: E402
-
-#: Band edges on the 0-100 scale: low < 33 <= elevated < 67 <= high.
-BAND_EDGES = (33.0, 67.0)
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "framing.skops"
-
-
-def band_of(risk, choices=None):
-    """Band name(s) for risk value(s): the taxonomy's rating choices, lowest first."""
-    from .taxonomy import load_taxonomy
-
-    choices = choices or load_taxonomy().rating_choices
-    idx = np.searchsorted(np.asarray(BAND_EDGES), np.asarray(risk, dtype=float), side="right")
-    return np.asarray(choices, dtype=object)[idx]
+__all__ = ["FramingModel"]
 
 
 class FramingModel(BaseEstimator):
@@ -143,16 +66,16 @@ class FramingModel(BaseEstimator):
     ridge_ : Ridge
     calib_x_, calib_y_ : ndarray
         Knots of the calibration, out-of-fold ridge output → 0-100 scale (the target
-        percentile × 100): centred isotonic regression, i.e. the isotonic fit's blocks, each
-        placed at the mean ridge output of its articles and joined by straight lines (extended
-        beyond the outer knots at the average slope, clipped to 0-100). Unlike the step
-        function of plain isotonic regression it is strictly increasing, so articles with
-        different ridge outputs never share a score.
+        percentile × 100), fitted by :class:`CentredIsotonicCalibration` (strictly increasing,
+        so articles with different ridge outputs never share a score); :meth:`calibration`
+        rebuilds that estimator from them.
     feature_names_ : list of str
         Names of the dense cue features.
     metrics_ : dict
         Cross-validated figures (see :func:`annotator.training.train`).
     model_version : str
+        ``framing-`` and a digest of the ridge weights, the calibration and the tagger's
+        ``model_version`` (a file keeps the version it was saved with).
     label_config_hash : str
     """
 
@@ -181,8 +104,6 @@ class FramingModel(BaseEstimator):
         """Vocabulary × hashed character n-gram matrix (within words, as ``char_wb``); fitting only."""
         cached = self.__dict__.get("_char_matrix")
         if cached is None:
-            from sklearn.feature_extraction.text import HashingVectorizer
-
             words = self.tagger_.vocabulary_.split("\n") if self.tagger_.vocabulary_ else []
             hv = HashingVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngrams), n_features=1 << self.char_bits,
                                    alternate_sign=False, norm=None, lowercase=True)
@@ -294,8 +215,6 @@ class FramingModel(BaseEstimator):
         y : array-like of float
             Document target in [0, 1] (a percentile), NaN where an article has none.
         """
-        from .cues import CueTagger
-
         y = np.asarray(y, dtype=float)
         has = np.isfinite(y)
         if len(X) == 0:
@@ -309,46 +228,50 @@ class FramingModel(BaseEstimator):
         idx = np.flatnonzero(has)
         bow, cues = self._features(self.tagger_.analyze_batch([texts[i] for i in idx]), fit=True)
         target = y[idx]
-        # out-of-fold predictions: honest metrics, and what the calibration is fitted on
-        oof = np.zeros(len(idx))
+        oof = self._out_of_fold(bow, cues, target)
+        self.ridge_ = Ridge(alpha=self.alpha).fit(self._design(bow, cues, fit=True), target)
+        self._fold_chars()
+        calibration = CentredIsotonicCalibration().fit(oof, 100 * target)
+        self.calib_x_, self.calib_y_ = calibration.knots_x_, calibration.knots_y_
+        self.feature_names_ = [f"{lab}_per_1k_words" for lab in self.tagger_.labels_] + \
+                              [f"{lab}_mean_probability" for lab in self.tagger_.labels_]
+        ids = X["article_id"].astype(str).tolist() if "article_id" in X else [str(i) for i in range(len(X))]
+        self.oof_ = {"risk": self._calibrate(oof), "target": 100 * target, "article_id": [ids[i] for i in idx]}
+        self.label_config_hash = load_taxonomy().config_hash
+        self.model_version = self._version()
+        return self
+
+    def _out_of_fold(self, bow, cues, target):
+        """Out-of-fold ridge outputs: honest metrics, and what the calibration is fitted on."""
+        oof = np.zeros(len(target))
         folds = KFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
-        for tr, te in folds.split(idx):
+        for tr, te in folds.split(oof):
             model = clone(self).set_params(tagger=None)
             model.tagger_ = self.tagger_
             model.__dict__["_char_matrix"] = self._chars()
             Xtr = model._design(bow[tr], cues[tr], fit=True)
             ridge = Ridge(alpha=self.alpha).fit(Xtr, target[tr])
             oof[te] = ridge.predict(model._design(bow[te], cues[te]))
-        self.ridge_ = Ridge(alpha=self.alpha).fit(self._design(bow, cues, fit=True), target)
-        self._fold_chars()
-        self.calib_x_, self.calib_y_ = _centred_isotonic(oof, 100 * target)
-        self.feature_names_ = [f"{lab}_per_1k_words" for lab in self.tagger_.labels_] + \
-                              [f"{lab}_mean_probability" for lab in self.tagger_.labels_]
-        ids = X["article_id"].astype(str).tolist() if "article_id" in X else [str(i) for i in range(len(X))]
-        self.oof_ = {"risk": self._calibrate(oof), "target": 100 * target, "article_id": [ids[i] for i in idx]}
-        from .taxonomy import load_taxonomy
+        return oof
 
-        self.label_config_hash = load_taxonomy().config_hash
+    def _version(self) -> str:
+        """``framing-`` and a digest of all that decides the outputs: the ridge weights, the
+        calibration knots and the tagger's own version (its tables and frozen rules)."""
         digest = hashlib.sha1(np.asarray(self.ridge_.coef_).tobytes())
         digest.update(np.asarray(self.calib_x_).tobytes() + np.asarray(self.calib_y_).tobytes())
-        self.model_version = "framing-" + digest.hexdigest()[:10]
-        return self
+        digest.update(str(self.tagger_.model_version).encode("utf-8"))
+        return "framing-" + digest.hexdigest()[:10]
 
     # -- prediction -------------------------------------------------------------------------
+    def calibration(self) -> CentredIsotonicCalibration:
+        """The fitted 0-100 calibration, built from the stored knots ``calib_x_``/``calib_y_``
+        (model files keep only the knots, so files from before the estimator existed load as is)."""
+        check_is_fitted(self, "calib_x_")
+        return CentredIsotonicCalibration.from_knots(self.calib_x_, self.calib_y_)
+
     def _calibrate(self, raw):
-        """Ridge outputs → 0-100: linear between the knots ``calib_x_``/``calib_y_``; beyond them at
-        the calibration's average slope (an end segment between two close knots can be very steep),
-        clipped."""
-        x, y = self.calib_x_, self.calib_y_
-        raw = np.asarray(raw, dtype=float)
-        if len(x) < 2:
-            return np.full(raw.shape, float(y[0]) if len(y) else 50.0)
-        slope = (y[-1] - y[0]) / (x[-1] - x[0])
-        out = np.interp(raw, x, y)
-        lo, hi = raw < x[0], raw > x[-1]
-        out[lo] = y[0] + (raw[lo] - x[0]) * slope
-        out[hi] = y[-1] + (raw[hi] - x[-1]) * slope
-        return np.clip(out, 0.0, 100.0)
+        """Ridge outputs → 0-100 (see :class:`CentredIsotonicCalibration`)."""
+        return self.calibration().predict(raw)
 
     def predict(self, X):
         """Framing-risk scores (0-100) for texts (a sequence of str or a frame with ``text``)."""
@@ -437,21 +360,6 @@ class FramingModel(BaseEstimator):
         return out
 
 
-def _centred_isotonic(x, y):
-    """Knots (x, y) of a centred isotonic regression of ``y`` on ``x`` (Oron & Flournoy 2017):
-    each block of the isotonic fit becomes one knot at its points' mean ``x``; adjacent blocks
-    have different values, so the knots increase strictly in both coordinates."""
-    x = np.asarray(x, dtype=float)
-    fitted = IsotonicRegression(y_min=0.0, y_max=100.0).fit(x, y).predict(x)
-    order = np.argsort(x, kind="stable")
-    xs, fs = x[order], fitted[order]
-    new = np.ones(len(xs), dtype=bool)
-    new[1:] = fs[1:] != fs[:-1]
-    first = np.flatnonzero(new)
-    size = np.diff(np.append(first, len(xs)))
-    return np.add.reduceat(xs, first) / size, fs[first]
-
-
 def _bigram_name(ids, h, words, bits):
     """The first bigram of the article whose hashed column is ``h``."""
     hit = np.flatnonzero((ids[:-1] * 1_000_003 + ids[1:]) % (1 << bits) == h)
@@ -466,68 +374,3 @@ def _as_frame(X):
         return X
     texts = list(X)
     return pd.DataFrame({"id": [str(i) for i in range(len(texts))], "text": texts})
-
-
-MODEL_TRUSTED = TRUSTED_TYPES + [
-    "annotator.model.FramingModel",
-    "sklearn.feature_extraction.text.TfidfTransformer",
-    "sklearn.preprocessing._data.StandardScaler",
-    "sklearn.model_selection._split.KFold",
-]
-
-
-def load_model(path=None) -> FramingModel:
-    """Load a framing model (default: the shipped ``models/framing.skops``).
-
-    Refuses pickles, untrusted types, and models built for another label config.
-    """
-    from .taxonomy import load_taxonomy
-
-    path = Path(path) if path is not None else DEFAULT_MODEL
-    model = load_skops(path, extra_trusted=MODEL_TRUSTED)
-    if not isinstance(model, FramingModel):
-        raise AnnotatorError(f"{path}: not a framing model (found {type(model).__name__})")
-    ours = load_taxonomy().config_hash
-    if getattr(model, "label_config_hash", None) != ours:
-        raise AnnotatorError(f"{path}: built for another label config (hash {str(getattr(model, 'label_config_hash', None))[:12]}, "
-                             f"ours {ours[:12]}): retrain it with `annotator train`")
-    if not hasattr(model, "calib_x_"):
-        raise AnnotatorError(f"{path}: made by an older version of annotator (step calibration): "
-                             "retrain it with `annotator train`")
-    return model.warm()
-
-
-def write_model_card(model, path) -> Path:
-    """A Markdown model card beside the model file (``NAME.md``)."""
-    from .io import write_text_atomic
-
-    m = getattr(model, "metrics_", {})
-    d = m.get("document", {})
-    lines = [
-        f"# Model card: {Path(path).name}", "",
-        f"- model_version: `{model.model_version}`",
-        f"- label config hash: `{model.label_config_hash[:16]}`",
-        f"- package versions: {json.dumps(getattr(model, 'versions_', {}))}",
-        f"- training data: {json.dumps(getattr(model, 'data_summary_', {}))}", "",
-        "## What the score means",
-        "A 0-100 framing-risk score. Trained on the shared corpora without annotator ratings, it is the",
-        "estimated percentile of the article's propaganda density (share of characters inside any",
-        "SemEval-2020 Task 11 technique span) among the PTC training articles, calibrated out of fold.",
-        "Bands: low < 33 <= elevated < 67 <= high.", "",
-        "## Cross-validated figures",
-        f"- document: Spearman {d.get('spearman', float('nan')):.3f}, MAE {d.get('mae', float('nan')):.1f} points, "
-        f"band accuracy {d.get('band_accuracy', float('nan')):.2f} (n={d.get('n')})",
-    ]
-    for row in m.get("spans", []):
-        if row["metric"] in ("span", "sentence"):
-            lines.append(f"- {row['corpus']} {row['label']} {row['metric']}: P {row['precision']:.3f} "
-                         f"R {row['recall']:.3f} F1 {row['f1']:.3f}")
-    lines += ["", "## Data and licences",
-              "PTC SemEval-2020 Task 11 (CC BY 4.0), PolNeAR (research corpus), Szeged WikiWeasel (CC BY-SA);",
-              "VADER (MIT) and TextBlob (MIT) lexicons.", "",
-              "## Limits",
-              "English news only; the target is PTC's notion of propaganda, not a truth judgement; scores of",
-              "articles far from the training genres (wire copy, encyclopaedic text) are less reliable."]
-    out = Path(path).with_suffix(".md")
-    write_text_atomic(out, "\n".join(lines) + "\n")
-    return out
