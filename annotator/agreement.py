@@ -3,7 +3,7 @@
 * **Span F1 per label for every annotator pair**, on the articles both judged
   (a non-cancelled ``documents`` row, or spans, from each): exact match (same
   start, end and label) and partial overlap with character-overlap credit as in
-  SemEval-2020 Task 11 span identification (:func:`annotator.evaluation.span_prf`:
+  SemEval-2020 Task 11 span identification (:func:`annotator.spans.span_prf`:
   overlapping spans of one label are merged first; a span of one annotator
   earns the share of its characters covered by the other's). F1 is symmetric
   in the pair. The label ``*`` row pools all labels (a span only matches spans
@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import os
 
@@ -27,11 +26,13 @@ import numpy as np
 import pandas as pd
 
 from .dataset import Dataset, read_dataset
-from .evaluation import exact_prf, span_prf
+from .errors import AnnotatorError
+from .io import write_json_atomic
+from .spans import exact_prf, span_prf
 from .taxonomy import Taxonomy, load_taxonomy
 
 __all__ = ["agreement", "span_agreement", "krippendorff_alpha", "coincidence_matrix", "annotator_counts",
-           "format_agreement", "agreement_to_json"]
+           "format_agreement", "agreement_to_json", "write_agreement_json"]
 
 ALL_LABELS = "*"
 PAIR_COLUMNS = ["annotator_a", "annotator_b", "label", "articles", "spans_a", "spans_b",
@@ -172,8 +173,6 @@ def agreement(dataset: Dataset | str | os.PathLike, taxonomy: Taxonomy | None = 
     rated = docs[~docs["cancelled"] & docs["framing_risk"].notna()]
     unknown = sorted(set(rated["framing_risk"]) - set(taxonomy.rating_choices))
     if unknown:
-        from .errors import AnnotatorError
-
         raise AnnotatorError(f"ratings not in the taxonomy scale {list(taxonomy.rating_choices)}: {unknown}")
     units = rated.groupby("article_id", sort=True)["framing_risk"].apply(list).tolist()
     rating = krippendorff_alpha(units, taxonomy.rating_choices, "ordinal")
@@ -221,16 +220,4 @@ def format_agreement(result: dict) -> str:
 
 def write_agreement_json(result: dict, path: str | os.PathLike) -> None:
     """Write :func:`agreement_to_json` to ``path`` atomically."""
-    import tempfile
-    from pathlib import Path
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(agreement_to_json(result), f, indent=2, ensure_ascii=False)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_json_atomic(path, agreement_to_json(result), indent=2)

@@ -6,9 +6,13 @@ print one line ``annotator: error: ...`` and exit with status 2.
 """
 from __future__ import annotations
 
+import json
 import sys
+import time
+import warnings
 
 import click
+from tqdm import tqdm
 
 from .errors import AnnotatorError
 
@@ -73,10 +77,9 @@ def tag_command(inputs, output, tagger_path, rules_only, text_column, id_column)
     "text", "score"}], "error"}. Offsets are Python string indices into the article
     text. Unreadable articles are written with "error" set.
     """
-    from tqdm import tqdm
-
     from .articles import iter_articles, write_articles_jsonl
-    from .cues import load_tagger, tag_articles
+    from .cues import tag_articles
+    from .model import load_tagger  # moved from annotator.cues
 
     tagger = False if rules_only else load_tagger(tagger_path)
     bar = tqdm(unit=" articles", file=sys.stderr, disable=None, desc="tagging")
@@ -176,7 +179,7 @@ def push_command(inputs, project, tagger_path, rules_only, no_predictions, chunk
     elif rules_only:
         tagger = RulesTagger()
     else:
-        from .cues import load_tagger
+        from .model import load_tagger  # moved from annotator.cues
 
         tagger = load_tagger(tagger_path)
     studio = connect(url, data_dir=data_dir, timeout=timeout)
@@ -201,8 +204,6 @@ def push_command(inputs, project, tagger_path, rules_only, no_predictions, chunk
 @_studio_options
 def pull_command(project, output, mismatches, url, data_dir, timeout):
     """Export a project's annotations into a dataset (articles, documents, spans)."""
-    import warnings
-
     from .studio import StudioWarning, connect, pull, span_mismatches, write_csv
 
     studio = connect(url, data_dir=data_dir, timeout=timeout)
@@ -249,8 +250,6 @@ def rules_command(write, data_dir):
     if write:
         from .io import write_text_atomic
 
-        import json
-
         records = json.loads(table.to_json(orient="records"))
         write_text_atomic(RULES_MEASURED, json.dumps({"measured_on": "shared corpora (annotator rules)",
                                                       "rules": records}, indent=1) + "\n")
@@ -265,8 +264,6 @@ def rules_command(write, data_dir):
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None, help="Also write the table as JSON.")
 def evaluate_command(corpora, folds, limit, json_out):
     """Cross-validated span precision / recall / F1 of the cue tagger on the shared corpora."""
-    import time
-
     from .evaluation import evaluate_cues
 
     t0 = time.perf_counter()
@@ -287,45 +284,9 @@ def evaluate_command(corpora, folds, limit, json_out):
               help="Start the local Label Studio and push the seeds with pre-annotations.")
 def demo_command(out_dir, studio):
     """The main job on the embedded defaults: tag the seed articles, push them to a local Label Studio."""
-    from pathlib import Path
+    from .demo import run_demo
 
-    from .articles import read_articles, write_articles_jsonl
-
-    seeds = Path(__file__).resolve().parent.parent / "seeds"
-    out = Path(out_dir)
-    articles = read_articles(seeds)
-    from .model import load_model
-    from .scoring import score
-
-    model = load_model()
-    scores = score(articles, model)
-    write_articles_jsonl(scores[["id", "spans", "error"]], out / "spans.jsonl")  # as `annotator tag` writes
-    write_articles_jsonl(scores, out / "scores.jsonl")
-    click.echo(f"scored {len(scores)} seed articles with {model.model_version}: {out / 'scores.jsonl'} "
-               f"(spans alone: {out / 'spans.jsonl'})")
-    labels = [c[2:] for c in scores.columns if c.startswith("n_")]
-    for row in scores.itertuples():
-        counts = ", ".join(f"{getattr(row, 'n_' + lab)} {lab}" for lab in labels)
-        click.echo(f"  {row.id}: risk {row.risk:5.1f} ({row.band}); {counts}")
-    from .report import scoring_report, training_report
-
-    training_report(model, out / "training-report.html")
-    scoring_report(scores, out / "scores-report.html", articles=articles)
-    click.echo(f"reports: {out / 'training-report.html'} and {out / 'scores-report.html'} (JSON summaries beside them)")
-    if not studio:
-        return
-    from .studio import LocalStudio, connect, push
-
-    local = LocalStudio()
-    st = local.up()
-    click.echo(f"Label Studio is up at {st['url']}; login and API token in {st['credentials']}")
-    conn = connect(st["url"], (local.credentials() or {}).get("api_key"))  # the local server, whatever the env says
-    summary = push(articles, "annotator demo", tagger=model.tagger_, studio=conn)
-    counts = summary["status"].value_counts().to_dict()
-    pid = summary["project_id"].iloc[0] if "project_id" in summary else None
-    click.echo(f"pushed the seeds to project 'annotator demo' ({counts}); open "
-               + (f"{st['url']}/projects/{pid}" if pid is not None else st["url"]))
-    click.echo("stop the server with: annotator studio down")
+    run_demo(out_dir, studio=studio, echo=click.echo)
 
 
 # --- batch scoring (annotator.scoring) -------------------------------------------------------------

@@ -29,9 +29,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PTC = (Path(os.environ.get("ANNOTATOR_DATA_DIR", ROOT.parent / "shared" / "data"))
-       / "ptc-semeval2020" / "train-articles")
+from annotator.paths import DATA_DIR
+from annotator.report import CHROMIUM_FLAGS
+
+PTC = DATA_DIR / "ptc-semeval2020" / "train-articles"
 OUTLETS = ("outlet-a", "outlet-b", "outlet-c", "outlet-d", "outlet-e")
 
 
@@ -49,9 +50,7 @@ def build_corpus(path: Path, n: int, seed: int = 0) -> None:
 
 
 def browser_load(html: Path, runs: int = 3) -> tuple[float, list]:
-    from playwright.sync_api import sync_playwright
-
-    from annotator.report import CHROMIUM_FLAGS
+    from playwright.sync_api import sync_playwright  # optional: the test extra
 
     exe = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     url = html.resolve().as_uri()
