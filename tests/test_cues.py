@@ -9,10 +9,10 @@ from sklearn.base import clone
 
 from annotator.cli import main
 from annotator.corpora import corpus_mapping, load_corpora
-from annotator.cues import (CueTagger, apply_rules, load_rules, load_tagger, merge_spans, tag_articles, tag_texts,
-                            tokenize, training_inputs)
+from annotator.cues import (CueTagger, apply_rules, load_rules, merge_spans, tag_articles, tag_texts, tokenize,
+                            training_inputs)
 from annotator.errors import AnnotatorError
-from annotator.model import save_skops
+from annotator.model import load_tagger, save_skops
 from annotator.taxonomy import load_taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,7 +95,7 @@ def test_tokenize_offsets():
 def test_learned_spans_do_not_start_or_end_on_edge_words(small_tagger):
     import copy
 
-    from annotator.cues import span_edge_words
+    from annotator.cues.lexicons import span_edge_words
 
     never_first, never_last = span_edge_words()
     assert {"and", "but"} <= never_first and {"the", "and", "of"} <= never_last
@@ -110,7 +110,8 @@ def test_learned_spans_do_not_start_or_end_on_edge_words(small_tagger):
 
 
 def test_fast_token_split_matches_the_plain_pattern():
-    from annotator.cues import _PLAIN_SPLIT, _TOKEN_SPLIT
+    from annotator.cues.tokens import PLAIN_SPLIT as _PLAIN_SPLIT
+    from annotator.cues.tokens import TOKEN_SPLIT as _TOKEN_SPLIT
 
     texts = list(load_corpora(("ptc",), limit=20).articles["text"])
     texts.append("U.S. the. e.g. naïve's co-op 3.5% “quote” 👍🏽 x")
@@ -208,7 +209,8 @@ def test_cli_tag_seeds_acceptance(tmp_path):
 
 
 def test_context_bags_stay_inside_sentences():
-    from annotator.cues import _sentence_spans, _window_sum
+    from annotator.cues.tagger.context import window_sum as _window_sum
+    from annotator.cues.tokens import sentence_spans as _sentence_spans
 
     # two sentences: tokens 0-4 ("a b c d ."), 5-8 (a line break before token 5)
     stop = np.array([0, 0, 0, 0, 1, 0, 0, 0, 0], dtype=bool)
@@ -223,7 +225,8 @@ def test_context_bags_stay_inside_sentences():
 
 
 def test_source_span_filter_and_head_lexicon_labels():
-    from annotator.corpora import _anonymous, _lexicon_regex
+    from annotator.cues.lexicons import is_anonymous as _anonymous
+    from annotator.cues.lexicons import lexicon_regex as _lexicon_regex
 
     ds = load_corpora(("polnear",), limit=60)
     texts, spans, annotated = training_inputs(ds, {c: m["annotates"] for c, m in corpus_mapping().items()})
