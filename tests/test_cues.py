@@ -242,3 +242,121 @@ def test_source_span_filter_and_head_lexicon_labels():
     heads = _lexicon_regex(corpus_mapping()["polnear"]["anonymous_lexicon"])
     assert all(s["label"] == (ANON if _anonymous(s["text"], heads) else NAMED) for s in found)
     assert tagger.predict_spans([texts[0], text, texts[1]])[1] == tagger.analyze(text)["spans"]  # no leak across texts
+
+
+# -- the rules belong to the fitted tagger ----------------------------------------------------
+
+def _edited_rules(tmp_path, monkeypatch):
+    """Point the live rule files at edited copies: a rule tagging every "the", every precision 0.01."""
+    import annotator.cues.rules as rules_mod
+
+    src = rules_mod.RULES_FILE.read_text(encoding="utf-8")
+    path = tmp_path / "cues.toml"
+    path.write_text(src + '\n[[rule]]\nname = "every_the"\nlabel = "loaded_term"\npattern = \'\'\'\\bthe\\b\'\'\'\n',
+                    encoding="utf-8")
+    measured = json.loads(rules_mod.RULES_MEASURED.read_text(encoding="utf-8"))
+    for r in measured["rules"]:
+        r["precision"] = 0.01
+    (tmp_path / "rules_measured.json").write_text(json.dumps(measured), encoding="utf-8")
+    monkeypatch.setattr(rules_mod, "RULES_FILE", path)
+    monkeypatch.setattr(rules_mod, "RULES_MEASURED", tmp_path / "rules_measured.json")
+    rules_mod.rule_precision.cache_clear()
+
+
+@pytest.fixture
+def edited_rules(tmp_path, monkeypatch):
+    import annotator.cues.rules as rules_mod
+
+    _edited_rules(tmp_path, monkeypatch)
+    yield
+    monkeypatch.undo()
+    rules_mod.rule_precision.cache_clear()
+
+
+def test_editing_the_live_rules_after_fit_does_not_change_a_fitted_tagger(small_tagger, tmp_path, request):
+    import copy
+
+    tagger, texts = small_tagger
+    saved = save_skops(tagger, tmp_path / "t.skops")
+    before = tagger.predict_spans(texts[:20])
+    text = "The minister said the terrorists were reportedly the problem."
+    rules_before = apply_rules(text)
+    request.getfixturevalue("edited_rules")
+    live = apply_rules(text)
+    assert any(s["rule"] == "every_the" for s in live) and len(live) > len(rules_before)
+    assert {s["score"] for s in live if s["rule"] != "every_the"} == {0.01}  # the live files did change
+    assert copy.deepcopy(tagger).predict_spans(texts[:20]) == before  # no cached lookups: rebuilt from rules_
+    assert load_tagger(saved).predict_spans(texts[:20]) == before
+    assert not any(s["start"] == text.index("the") for s in tagger.predict_spans([text])[0])
+
+
+def test_model_version_hashes_the_rules(tmp_path, monkeypatch):
+    ds = load_corpora(("ptc",), limit=15)
+    texts, spans, annotated = training_inputs(ds, {c: m["annotates"] for c, m in corpus_mapping().items()})
+
+    def fit():
+        return CueTagger(labels=[LOADED], tune_fraction=0).fit(texts, spans, annotated=annotated)
+
+    first, again = fit(), fit()
+    assert first.model_version == again.model_version
+    _edited_rules(tmp_path, monkeypatch)
+    try:
+        edited = fit()
+    finally:
+        monkeypatch.undo()
+        import annotator.cues.rules as rules_mod
+        rules_mod.rule_precision.cache_clear()
+    assert np.array_equal(edited.tables_, first.tables_)
+    assert edited.model_version != first.model_version
+    assert [r["name"] for r in edited.rules_["rules"]][-1] == "every_the"
+    assert {r["score"] for r in edited.rules_["rules"][:-1]} == {0.01}
+
+
+def test_a_tagger_without_frozen_rules_takes_the_live_ones_on_first_use(small_tagger):
+    import copy
+
+    from annotator.cues import live_rule_set
+
+    tagger, texts = small_tagger
+    old = copy.deepcopy(tagger)
+    del old.rules_  # as fitted before the rules were frozen into the tagger
+    version = old.model_version
+    assert old.predict_spans(texts[:20]) == tagger.predict_spans(texts[:20])
+    assert old.rules_ == tagger.rules_ == live_rule_set().to_builtins()
+    assert old.model_version == version
+
+
+@pytest.mark.skipif(not (ROOT / "models" / "framing.skops").exists(), reason="shipped model not built")
+def test_shipped_tagger_freezes_the_live_rules_it_used_to_read():
+    from annotator.cues import live_rule_set
+
+    tagger = load_tagger()
+    assert getattr(tagger, "rules_", None) is None
+    version = tagger.model_version
+    tagger.warm()
+    assert tagger.rules_ == live_rule_set().to_builtins() and tagger.model_version == version
+
+
+def test_rule_analysis_overlaps_and_conflicts(tmp_path):
+    import pandas as pd
+
+    from annotator.cues.measure import measure_rules, rule_analysis
+    from annotator.dataset import Dataset
+
+    path = tmp_path / "cues.toml"
+    path.write_text(f'[[rule]]\nname="a"\nlabel="{LOADED}"\npattern="fake news"\n'
+                    f'[[rule]]\nname="b"\nlabel="{NAMED}"\npattern="news cartel"\n'
+                    f'[[rule]]\nname="c"\nlabel="{LOADED}"\npattern="fake"\n')
+    rules = load_rules(path)
+    text = "the fake news cartel"
+    ds = Dataset(pd.DataFrame({"article_id": ["x", "y"], "text": [text, "nothing here"], "corpus": ["ptc", "ptc"]}),
+                 None, pd.DataFrame({"article_id": ["x"], "annotator": ["g"], "label": [LOADED], "start": [4],
+                                     "end": [13], "text": ["fake news"]}))
+    table = rule_analysis(ds, {"ptc": [LOADED]}, rules).set_index("rule")
+    assert table["matches"].tolist() == [1, 1, 1] and table["articles_matched"].tolist() == [0.5, 0.5, 0.5]
+    assert table["overlaps"].tolist() == [1.0, 1.0, 1.0]
+    assert table["conflicts"].tolist() == [1.0, 1.0, 0.0]
+    assert table.at["a", "precision"] == 1.0 and table.at["c", "precision"] == 1.0
+    assert pd.isna(table.at["b", "precision"])  # ptc does not annotate named sources
+    measured = measure_rules(ds, {"ptc": [LOADED]}, rules).set_index("rule")
+    assert measured.at["a", "coverage"] == 1.0 and measured.at["b", "articles"] == 0

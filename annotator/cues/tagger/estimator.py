@@ -7,6 +7,7 @@ spans); the rules it adds are frozen into it at fit (:mod:`annotator.cues.rules`
 from __future__ import annotations
 
 import hashlib
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
@@ -19,8 +20,8 @@ from ..features import sentiment_lexicon
 from ..lexicons import span_edge_words
 from ..rules import RuleSet, builtins_digest, live_rule_set
 from ..tokens import sentence_spans
-from .prediction import TaggedBatch, analyze_batch, heads, lookups, rule_matcher, token_ids, token_scores
 from .context import context_design, select_context
+from .prediction import TaggedBatch, analyze_batch, heads, lookups, rule_matcher, token_ids, token_scores
 from .span_filter import fit_span_filter
 from .training import TokenDesign, fit_classifiers, tokenised_articles, tuning_parts
 
@@ -253,6 +254,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
         return held
 
     def _fit_span_filter(self, arts, held, context_j, n_vocab):
+        """Fit the span filter of the context labels on the tuning articles' held-out scores."""
         js = sorted(j for j in context_j if arts.docs[j])
         td = sorted({i for j in js for i in arts.docs[j] if arts.part[i] >= 0})
         if not (js and td):
@@ -265,6 +267,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
                 setattr(self, name, value)
 
     def _version(self) -> str:
+        """``cue-tagger-`` and a hash of the score tables, the frozen rules and the edge words."""
         digest = hashlib.sha1(np.ascontiguousarray(self.tables_).tobytes())
         digest.update(builtins_digest({"rules": self.rules_, "edge_words": self.edge_words_}).encode())
         return f"cue-tagger-{digest.hexdigest()[:10]}"
