@@ -252,7 +252,7 @@ def _edited_rules(tmp_path, monkeypatch):
 
     src = rules_mod.RULES_FILE.read_text(encoding="utf-8")
     path = tmp_path / "cues.toml"
-    path.write_text(src + '\n[[rule]]\nname = "every_the"\nlabel = "loaded_term"\npattern = \'\'\'\\bthe\\b\'\'\'\n',
+    path.write_text(src + f'\n[[rule]]\nname = "every_the"\nlabel = "{LOADED}"\npattern = \'\'\'\\bthe\\b\'\'\'\n',
                     encoding="utf-8")
     measured = json.loads(rules_mod.RULES_MEASURED.read_text(encoding="utf-8"))
     for r in measured["rules"]:
