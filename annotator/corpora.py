@@ -15,50 +15,24 @@ has one input shape. The corpus → taxonomy mapping is data
 """
 from __future__ import annotations
 
+import json
 import os
 import re
-import tomllib
 import xml.etree.ElementTree as ET
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
+from .articles import read_articles
+from .corpus_mapping import corpus_mapping
+from .cues.lexicons import is_anonymous, lexicon_regex, read_lexicon
 from .dataset import Dataset, concat
 from .errors import AnnotatorError
-from .taxonomy import LABEL_CONFIG_DIR, load_taxonomy
+from .paths import DATA_DIR, SEEDS_DIR
+from .taxonomy import load_taxonomy
 
-__all__ = ["DATA_DIR", "load_ptc", "load_polnear", "load_szeged", "load_corpora", "corpus_mapping", "read_lexicon"]
-
-#: Where the shared corpora live (``ANNOTATOR_DATA_DIR`` overrides).
-DATA_DIR = Path(os.environ.get("ANNOTATOR_DATA_DIR", Path(__file__).resolve().parent.parent.parent / "shared" / "data"))
-
-
-@lru_cache(maxsize=1)
-def corpus_mapping() -> dict:
-    """The mapping file, with every label checked against the taxonomy."""
-    path = LABEL_CONFIG_DIR / "corpora.toml"
-    mapping = tomllib.loads(path.read_text(encoding="utf-8"))
-    tax = load_taxonomy()
-    labels = [lab for m in mapping.values() for lab in m.get("annotates", [])]
-    labels += list(mapping["ptc"]["techniques"].values()) + list(mapping["szeged"]["cue_types"].values())
-    pn = mapping["polnear"]
-    labels += [pn["source_label"], pn["anonymous_label"], pn["unsourced_cue_label"]]
-    for label in labels:
-        tax.check_label(label)
-    return mapping
-
-
-@lru_cache(maxsize=16)
-def read_lexicon(relpath: str) -> tuple:
-    """Entries of a lexicon file under ``label_config/`` (one per line, ``#`` comments)."""
-    lines = (LABEL_CONFIG_DIR / relpath).read_text(encoding="utf-8").splitlines()
-    return tuple(x.strip().lower() for x in lines if x.strip() and not x.lstrip().startswith("#"))
-
-
-def _lexicon_regex(relpath: str) -> re.Pattern:
-    words = sorted(read_lexicon(relpath), key=len, reverse=True)
-    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words) + r")(?!\w)", re.I)
+__all__ = ["DATA_DIR", "load_ptc", "load_polnear", "load_szeged", "load_seeds", "load_corpora", "LOADERS",
+           "corpus_mapping", "read_lexicon"]
 
 
 def _require(path: Path) -> Path:
@@ -104,19 +78,12 @@ def load_ptc(data_dir: str | os.PathLike | None = None, limit: int | None = None
 _BRAT_T = re.compile(r"^(T\d+)\t(\S+) ([\d; ]+)\t(.*)$")
 
 
-def _anonymous(text: str, heads: re.Pattern) -> bool:
-    if not heads.search(text):
-        return False
-    words = text.split()
-    return not any(w[:1].isupper() for w in words[1:])
-
-
 def load_polnear(data_dir: str | os.PathLike | None = None, limit: int | None = None) -> Dataset:
     """PolNeAR v1.0 train split as a Dataset (first annotator of each article)."""
     root = _require(Path(data_dir or DATA_DIR) / "polnear" / "train")
     cfg = corpus_mapping()["polnear"]
-    heads = _lexicon_regex(cfg["anonymous_lexicon"])
-    report = _lexicon_regex(cfg["unsourced_cue_lexicon"])
+    heads = lexicon_regex(cfg["anonymous_lexicon"])
+    report = lexicon_regex(cfg["unsourced_cue_lexicon"])
     meta = pd.read_csv(root / "metadata.tsv", sep="\t", dtype=str)
     meta = meta.set_index("filename")
     anns = {}
@@ -148,7 +115,7 @@ def load_polnear(data_dir: str | os.PathLike | None = None, limit: int | None = 
                 continue
             for s, e in frags:
                 surface = text[s:e]
-                label = cfg["anonymous_label"] if _anonymous(surface, heads) else cfg["source_label"]
+                label = cfg["anonymous_label"] if is_anonymous(surface, heads) else cfg["source_label"]
                 spans.append((aid, annotator, label, s, e, surface))
         for ev in events:
             if "Attribution-no-source" in ev and ev.get("Cue") in tspans:
@@ -203,10 +170,6 @@ def load_szeged(data_dir: str | os.PathLike | None = None, limit: int | None = N
     )
 
 
-#: The seed articles and their annotations (``seeds/annotations.jsonl``).
-SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
-
-
 def load_seeds(data_dir=None, limit: int | None = None) -> Dataset:
     """The five seed articles with their annotations (ratings, example spans and reliability).
 
@@ -214,10 +177,6 @@ def load_seeds(data_dir=None, limit: int | None = None) -> Dataset:
     repository. The spans are the guidelines' examples, not an exhaustive annotation (see
     ``annotates`` in corpora.toml); the ratings are document targets.
     """
-    import json
-
-    from .articles import read_articles
-
     arts = read_articles(SEEDS_DIR, errors="raise")[:limit]
     rows = [json.loads(line) for line in (SEEDS_DIR / "annotations.jsonl").read_text(encoding="utf-8").splitlines() if line]
     keep = set(arts["id"])

@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import AnnotatorError
+from .io import atomic_folder
 
 __all__ = ["Dataset", "ARTICLE_COLUMNS", "DOCUMENT_COLUMNS", "SPAN_COLUMNS", "read_dataset", "write_dataset", "concat"]
 
@@ -139,22 +138,10 @@ def concat(datasets) -> Dataset:
 def write_dataset(dataset: Dataset, path: str | os.PathLike) -> Path:
     """Write ``dataset`` to the folder ``path``, replacing it atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
+    with atomic_folder(path) as tmp:
         for name in _COLUMNS:
             getattr(dataset, name).to_parquet(tmp / f"{name}.parquet", index=False)
         (tmp / "meta.json").write_text(json.dumps(dataset.meta, indent=2, default=str), encoding="utf-8")
-        old = None
-        if path.exists():
-            old = path.with_name(f".{path.name}.old-{os.getpid()}")
-            os.rename(path, old)
-        os.rename(tmp, path)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return path
 
 

@@ -1,24 +1,24 @@
-"""Span and sentence scoring, and grouped cross-validation of the cue tagger.
+"""Evaluating the cue tagger: grouped cross-validation on datasets and on the shared corpora.
 
-Span scores follow SemEval-2020 Task 11 span identification: a predicted span
-earns credit for the share of its characters that overlap gold spans
-(precision), a gold span for the share of its characters that predicted spans
-cover (recall). Overlapping spans of one label are merged first.
+Span scores (:mod:`annotator.spans`) follow SemEval-2020 Task 11 span identification: a
+predicted span earns credit for the share of its characters that overlap gold spans
+(precision), a gold span for the share of its characters that predicted spans cover (recall).
+Overlapping spans of one label are merged first. Rules are measured by
+:func:`annotator.cues.measure.measure_rules` (re-exported here for the CLI's ``annotator rules``).
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold
 
-from .spans import exact_prf, merged, sentence_prf, span_prf, span_prf_flat  # noqa: F401  (moved; helpers re-home callers)
+from .corpora import load_corpora
+from .corpus_mapping import corpus_mapping
+from .cues.measure import measure_rules
+from .cues.tagger.estimator import CueTagger
+from .spans import exact_prf, sentence_prf, span_prf
 
-__all__ = ["cross_validate_tagger", "measure_rules", "evaluate_cues"]
-
-
-def _spans_by_article(dataset, label):
-    sp = dataset.spans[dataset.spans["label"] == label]
-    return {aid: list(zip(g["start"], g["end"])) for aid, g in sp.groupby("article_id")}
+#: ``measure_rules`` and the span scores are re-exported for callers that import them from here.
+__all__ = ["cross_validate_tagger", "evaluate_cues", "measure_rules", "span_prf", "exact_prf", "sentence_prf"]
 
 
 def cross_validate_tagger(dataset, make_tagger, annotates: dict, n_splits=5, progress=None) -> pd.DataFrame:
@@ -73,43 +73,6 @@ def cross_validate_tagger(dataset, make_tagger, annotates: dict, n_splits=5, pro
     return out
 
 
-def measure_rules(dataset, annotates: dict, rules=None) -> pd.DataFrame:
-    """Coverage and precision of each cue rule on a labelled dataset.
-
-    For each rule, on the articles whose corpus annotates the rule's label:
-    ``matches`` (spans found), ``precision`` (share of matches overlapping a gold
-    span of that label), ``coverage`` (share of gold spans a match overlaps) and
-    ``span_precision``/``span_recall`` with partial-overlap credit.
-    """
-    from .cues import load_rules
-
-    rules = load_rules() if rules is None else rules
-    arts = dataset.articles
-    gold_by = {}
-    for aid, lab, s, e in zip(dataset.spans["article_id"], dataset.spans["label"], dataset.spans["start"], dataset.spans["end"]):
-        gold_by.setdefault((aid, lab), []).append((int(s), int(e)))
-    rows = []
-    for rule in rules:
-        idx = [i for i, c in enumerate(arts["corpus"]) if rule.label in annotates.get(c, ())]
-        gold, pred = [], []
-        for i in idx:
-            aid, text = arts["article_id"].iat[i], arts["text"].iat[i]
-            gold.append(gold_by.get((aid, rule.label), []))
-            pred.append(list(rule.find(text)))
-        hits = sum(any(a < e and b > s for a, b in g) for g, p in zip(gold, pred) for s, e in p)
-        covered = sum(any(a < e and b > s for a, b in p) for g, p in zip(gold, pred) for s, e in g)
-        n_match = sum(map(len, pred))
-        n_gold = sum(map(len, gold))
-        prf = span_prf(gold, pred)
-        rows.append({
-            "rule": rule.name, "label": rule.label, "articles": len(idx), "matches": n_match,
-            "precision": hits / n_match if n_match else None,
-            "coverage": covered / n_gold if n_gold else None,
-            "span_precision": prf["precision"] if n_match else None, "span_recall": prf["recall"],
-        })
-    return pd.DataFrame(rows)
-
-
 def evaluate_cues(corpora=("ptc", "polnear", "szeged"), n_splits=5, data_dir=None, limit=None, progress=None,
                   **tagger_params) -> pd.DataFrame:
     """Cross-validated cue-tagger figures on the shared corpora (grouped by article).
@@ -117,9 +80,6 @@ def evaluate_cues(corpora=("ptc", "polnear", "szeged"), n_splits=5, data_dir=Non
     ``span`` rows use SemEval-2020 Task 11 partial-overlap credit, ``exact`` rows exact
     span match, ``sentence`` rows line-level detection (Szeged: one sentence per line).
     """
-    from .corpora import corpus_mapping, load_corpora
-    from .cues import CueTagger
-
     dataset = load_corpora(corpora, data_dir=data_dir, limit=limit)
     mapping = corpus_mapping()
     annotates = {c: mapping[c]["annotates"] for c in corpora}

@@ -9,10 +9,10 @@ from sklearn.base import clone
 
 from annotator.cli import main
 from annotator.corpora import corpus_mapping, load_corpora
-from annotator.cues import (CueTagger, apply_rules, load_rules, load_tagger, merge_spans, tag_articles, tag_texts,
-                            tokenize, training_inputs)
+from annotator.cues import (CueTagger, apply_rules, load_rules, merge_spans, tag_articles, tag_texts, tokenize,
+                            training_inputs)
 from annotator.errors import AnnotatorError
-from annotator.model import save_skops
+from annotator.model import load_tagger, save_skops
 from annotator.taxonomy import load_taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,7 +95,7 @@ def test_tokenize_offsets():
 def test_learned_spans_do_not_start_or_end_on_edge_words(small_tagger):
     import copy
 
-    from annotator.cues import span_edge_words
+    from annotator.cues.lexicons import span_edge_words
 
     never_first, never_last = span_edge_words()
     assert {"and", "but"} <= never_first and {"the", "and", "of"} <= never_last
@@ -110,7 +110,8 @@ def test_learned_spans_do_not_start_or_end_on_edge_words(small_tagger):
 
 
 def test_fast_token_split_matches_the_plain_pattern():
-    from annotator.cues import _PLAIN_SPLIT, _TOKEN_SPLIT
+    from annotator.cues.tokens import PLAIN_SPLIT as _PLAIN_SPLIT
+    from annotator.cues.tokens import TOKEN_SPLIT as _TOKEN_SPLIT
 
     texts = list(load_corpora(("ptc",), limit=20).articles["text"])
     texts.append("U.S. the. e.g. naïve's co-op 3.5% “quote” 👍🏽 x")
@@ -208,7 +209,8 @@ def test_cli_tag_seeds_acceptance(tmp_path):
 
 
 def test_context_bags_stay_inside_sentences():
-    from annotator.cues import _sentence_spans, _window_sum
+    from annotator.cues.tagger.context import window_sum as _window_sum
+    from annotator.cues.tokens import sentence_spans as _sentence_spans
 
     # two sentences: tokens 0-4 ("a b c d ."), 5-8 (a line break before token 5)
     stop = np.array([0, 0, 0, 0, 1, 0, 0, 0, 0], dtype=bool)
@@ -223,7 +225,8 @@ def test_context_bags_stay_inside_sentences():
 
 
 def test_source_span_filter_and_head_lexicon_labels():
-    from annotator.corpora import _anonymous, _lexicon_regex
+    from annotator.cues.lexicons import is_anonymous as _anonymous
+    from annotator.cues.lexicons import lexicon_regex as _lexicon_regex
 
     ds = load_corpora(("polnear",), limit=60)
     texts, spans, annotated = training_inputs(ds, {c: m["annotates"] for c, m in corpus_mapping().items()})
@@ -239,3 +242,121 @@ def test_source_span_filter_and_head_lexicon_labels():
     heads = _lexicon_regex(corpus_mapping()["polnear"]["anonymous_lexicon"])
     assert all(s["label"] == (ANON if _anonymous(s["text"], heads) else NAMED) for s in found)
     assert tagger.predict_spans([texts[0], text, texts[1]])[1] == tagger.analyze(text)["spans"]  # no leak across texts
+
+
+# -- the rules belong to the fitted tagger ----------------------------------------------------
+
+def _edited_rules(tmp_path, monkeypatch):
+    """Point the live rule files at edited copies: a rule tagging every "the", every precision 0.01."""
+    import annotator.cues.rules as rules_mod
+
+    src = rules_mod.RULES_FILE.read_text(encoding="utf-8")
+    path = tmp_path / "cues.toml"
+    path.write_text(src + f'\n[[rule]]\nname = "every_the"\nlabel = "{LOADED}"\npattern = \'\'\'\\bthe\\b\'\'\'\n',
+                    encoding="utf-8")
+    measured = json.loads(rules_mod.RULES_MEASURED.read_text(encoding="utf-8"))
+    for r in measured["rules"]:
+        r["precision"] = 0.01
+    (tmp_path / "rules_measured.json").write_text(json.dumps(measured), encoding="utf-8")
+    monkeypatch.setattr(rules_mod, "RULES_FILE", path)
+    monkeypatch.setattr(rules_mod, "RULES_MEASURED", tmp_path / "rules_measured.json")
+    rules_mod.rule_precision.cache_clear()
+
+
+@pytest.fixture
+def edited_rules(tmp_path, monkeypatch):
+    import annotator.cues.rules as rules_mod
+
+    _edited_rules(tmp_path, monkeypatch)
+    yield
+    monkeypatch.undo()
+    rules_mod.rule_precision.cache_clear()
+
+
+def test_editing_the_live_rules_after_fit_does_not_change_a_fitted_tagger(small_tagger, tmp_path, request):
+    import copy
+
+    tagger, texts = small_tagger
+    saved = save_skops(tagger, tmp_path / "t.skops")
+    before = tagger.predict_spans(texts[:20])
+    text = "The minister said the terrorists were reportedly the problem."
+    rules_before = apply_rules(text)
+    request.getfixturevalue("edited_rules")
+    live = apply_rules(text)
+    assert any(s["rule"] == "every_the" for s in live) and len(live) > len(rules_before)
+    assert {s["score"] for s in live if s["rule"] != "every_the"} == {0.01}  # the live files did change
+    assert copy.deepcopy(tagger).predict_spans(texts[:20]) == before  # no cached lookups: rebuilt from rules_
+    assert load_tagger(saved).predict_spans(texts[:20]) == before
+    assert not any(s["start"] == text.index("the") for s in tagger.predict_spans([text])[0])
+
+
+def test_model_version_hashes_the_rules(tmp_path, monkeypatch):
+    ds = load_corpora(("ptc",), limit=15)
+    texts, spans, annotated = training_inputs(ds, {c: m["annotates"] for c, m in corpus_mapping().items()})
+
+    def fit():
+        return CueTagger(labels=[LOADED], tune_fraction=0).fit(texts, spans, annotated=annotated)
+
+    first, again = fit(), fit()
+    assert first.model_version == again.model_version
+    _edited_rules(tmp_path, monkeypatch)
+    try:
+        edited = fit()
+    finally:
+        monkeypatch.undo()
+        import annotator.cues.rules as rules_mod
+        rules_mod.rule_precision.cache_clear()
+    assert np.array_equal(edited.tables_, first.tables_)
+    assert edited.model_version != first.model_version
+    assert [r["name"] for r in edited.rules_["rules"]][-1] == "every_the"
+    assert {r["score"] for r in edited.rules_["rules"][:-1]} == {0.01}
+
+
+def test_a_tagger_without_frozen_rules_takes_the_live_ones_on_first_use(small_tagger):
+    import copy
+
+    from annotator.cues import live_rule_set
+
+    tagger, texts = small_tagger
+    old = copy.deepcopy(tagger)
+    del old.rules_  # as fitted before the rules were frozen into the tagger
+    version = old.model_version
+    assert old.predict_spans(texts[:20]) == tagger.predict_spans(texts[:20])
+    assert old.rules_ == tagger.rules_ == live_rule_set().to_builtins()
+    assert old.model_version == version
+
+
+@pytest.mark.skipif(not (ROOT / "models" / "framing.skops").exists(), reason="shipped model not built")
+def test_shipped_tagger_freezes_the_live_rules_it_used_to_read():
+    from annotator.cues import live_rule_set
+
+    tagger = load_tagger()
+    assert getattr(tagger, "rules_", None) is None
+    version = tagger.model_version
+    tagger.warm()
+    assert tagger.rules_ == live_rule_set().to_builtins() and tagger.model_version == version
+
+
+def test_rule_analysis_overlaps_and_conflicts(tmp_path):
+    import pandas as pd
+
+    from annotator.cues.measure import measure_rules, rule_analysis
+    from annotator.dataset import Dataset
+
+    path = tmp_path / "cues.toml"
+    path.write_text(f'[[rule]]\nname="a"\nlabel="{LOADED}"\npattern="fake news"\n'
+                    f'[[rule]]\nname="b"\nlabel="{NAMED}"\npattern="news cartel"\n'
+                    f'[[rule]]\nname="c"\nlabel="{LOADED}"\npattern="fake"\n')
+    rules = load_rules(path)
+    text = "the fake news cartel"
+    ds = Dataset(pd.DataFrame({"article_id": ["x", "y"], "text": [text, "nothing here"], "corpus": ["ptc", "ptc"]}),
+                 None, pd.DataFrame({"article_id": ["x"], "annotator": ["g"], "label": [LOADED], "start": [4],
+                                     "end": [13], "text": ["fake news"]}))
+    table = rule_analysis(ds, {"ptc": [LOADED]}, rules).set_index("rule")
+    assert table["matches"].tolist() == [1, 1, 1] and table["articles_matched"].tolist() == [0.5, 0.5, 0.5]
+    assert table["overlaps"].tolist() == [1.0, 1.0, 1.0]
+    assert table["conflicts"].tolist() == [1.0, 1.0, 0.0]
+    assert table.at["a", "precision"] == 1.0 and table.at["c", "precision"] == 1.0
+    assert pd.isna(table.at["b", "precision"])  # ptc does not annotate named sources
+    measured = measure_rules(ds, {"ptc": [LOADED]}, rules).set_index("rule")
+    assert measured.at["a", "coverage"] == 1.0 and measured.at["b", "articles"] == 0

@@ -1,7 +1,7 @@
 """Span scoring (SemEval-2020 Task 11 partial overlap), exact and sentence-level scores."""
 import pytest
 
-from annotator.evaluation import exact_prf, sentence_prf, span_prf
+from annotator.spans import exact_prf, sentence_prf, span_prf
 
 
 def test_partial_overlap_credit_by_hand():
