@@ -240,9 +240,10 @@ def agreement_command(dataset, json_out):
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Folder with the shared corpora.")
 def rules_command(write, data_dir):
     """Measure coverage and precision of every cue rule on the shared corpora."""
-    from .corpora import corpus_mapping, load_corpora
+    from .corpora import load_corpora
+    from .corpus_mapping import corpus_mapping
     from .cues import RULES_MEASURED
-    from .evaluation import measure_rules
+    from .cues.measure import measure_rules
 
     mapping = corpus_mapping()
     table = measure_rules(load_corpora(data_dir=data_dir), {c: m["annotates"] for c, m in mapping.items()})

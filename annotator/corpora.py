@@ -25,14 +25,13 @@ import pandas as pd
 
 from .articles import read_articles
 from .corpus_mapping import corpus_mapping
-from .cues.lexicons import is_anonymous, lexicon_regex, read_lexicon
+from .cues.lexicons import is_anonymous, lexicon_regex
 from .dataset import Dataset, concat
 from .errors import AnnotatorError
 from .paths import DATA_DIR, SEEDS_DIR
 from .taxonomy import load_taxonomy
 
-__all__ = ["DATA_DIR", "load_ptc", "load_polnear", "load_szeged", "load_seeds", "load_corpora", "LOADERS",
-           "corpus_mapping", "read_lexicon"]
+__all__ = ["load_ptc", "load_polnear", "load_szeged", "load_seeds", "load_corpora", "LOADERS"]
 
 
 def _require(path: Path) -> Path:

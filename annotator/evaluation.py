@@ -13,12 +13,10 @@ from sklearn.model_selection import GroupKFold
 
 from .corpora import load_corpora
 from .corpus_mapping import corpus_mapping
-from .cues.measure import measure_rules
 from .cues.tagger.estimator import CueTagger
 from .spans import exact_prf, sentence_prf, span_prf
 
-#: ``measure_rules`` and the span scores are re-exported for callers that import them from here.
-__all__ = ["cross_validate_tagger", "evaluate_cues", "measure_rules", "span_prf", "exact_prf", "sentence_prf"]
+__all__ = ["cross_validate_tagger", "evaluate_cues"]
 
 
 def cross_validate_tagger(dataset, make_tagger, annotates: dict, n_splits=5, progress=None) -> pd.DataFrame:

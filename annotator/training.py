@@ -23,7 +23,8 @@ from scipy.stats import rankdata, spearmanr
 from sklearn.base import clone
 from sklearn.metrics import confusion_matrix, mean_absolute_error
 
-from .corpora import LOADERS, corpus_mapping, load_corpora
+from .corpora import LOADERS, load_corpora
+from .corpus_mapping import corpus_mapping
 from .dataset import Dataset, concat, read_dataset
 from .errors import AnnotatorError
 from .evaluation import cross_validate_tagger

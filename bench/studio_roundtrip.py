@@ -173,7 +173,7 @@ def main(argv=None):
         (f"push the same {args.n} again (all existing)", t_repush, None, ""),
         (f"pull {args.n} tasks, {len(ds.documents)} annotations, {len(ds.spans)} spans", t_pull, t_raw_export,
          "<= 1.3x"),
-        (f"(raw import of those annotated tasks)", None, t_ann_import, ""),
+        ("(raw import of those annotated tasks)", None, t_ann_import, ""),
     ]
     for name, ours, raw_t, target in rows:
         o = f"{ours:9.1f}s" if ours is not None else f"{'':>10}"

@@ -8,7 +8,8 @@ from click.testing import CliRunner
 from sklearn.base import clone
 
 from annotator.cli import main
-from annotator.corpora import corpus_mapping, load_corpora
+from annotator.corpora import load_corpora
+from annotator.corpus_mapping import corpus_mapping
 from annotator.cues import (CueTagger, apply_rules, load_rules, merge_spans, tag_articles, tag_texts, tokenize,
                             training_inputs)
 from annotator.errors import AnnotatorError

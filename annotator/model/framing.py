@@ -191,7 +191,6 @@ class FramingModel(BaseEstimator):
         """(raw ridge outputs, per-feature contributions): word/bigram TF-IDF entries, then one
         column per vocabulary entry for the character block, then the cue features."""
         coef = np.asarray(self.ridge_.coef_).ravel()
-        n_wb = bow.shape[1]
         words = self.tfidf_.transform(bow)
         words.data *= coef[words.indices]
         x = self._word_weights(bow)
