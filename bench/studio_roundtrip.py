@@ -11,7 +11,7 @@ volume (the server's export dominates it; target: within 1.3x of raw).
     python bench/studio_roundtrip.py [--n 10000] [--chunk-size 1000] [--annotated 2]
 
 A throwaway server is started on a free 127.0.0.1 port from the cached template
-(``$XDG_CACHE_HOME/annotator/ls-template-<version>``, made once in about 45 s) and
+(``S.template_cache_dir()``: ``$XDG_CACHE_HOME/annotator/ls-template-<version>``, made once in about 45 s) and
 stopped at the end. Predictions are computed once with the cue rules and replayed,
 so both sides import identical payloads and the tagger's own time is reported apart.
 """
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 import tempfile
@@ -107,8 +106,7 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=2, help="exports of each kind (the best is kept)")
     args = ap.parse_args(argv)
     tax = load_taxonomy()
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "annotator" / \
-        f"ls-template-{S.LS_VERSION}"
+    cache = S.template_cache_dir()
 
     arts = make_articles(args.n)
     from annotator.cues import tag_texts

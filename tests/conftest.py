@@ -10,7 +10,6 @@ also when tests fail or the session is interrupted.
 """
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -30,24 +29,15 @@ class StudioServer:
     template: Path = None
 
 
-def studio_template_dir() -> Path:
-    from annotator.studio import LS_VERSION
-
-    if os.environ.get("ANNOTATOR_LS_TEMPLATE"):
-        return Path(os.environ["ANNOTATOR_LS_TEMPLATE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "annotator" / f"ls-template-{LS_VERSION}"
-
-
 @pytest.fixture(scope="session")
 def studio_server(tmp_path_factory):
     """A real Label Studio on 127.0.0.1 for the whole test session (stopped by PID at the end)."""
-    from annotator.studio import TemplateServer
+    from annotator.studio import TemplateServer, template_cache_dir
 
     if shutil.which("label-studio") is None and not (Path(sys.executable).parent / "label-studio").exists():
         pytest.skip("label-studio is not installed (pip install -e '.[studio]')")
     root = tmp_path_factory.mktemp("studio")
-    with TemplateServer(studio_template_dir(), root, progress=False) as srv:
+    with TemplateServer(template_cache_dir(), root, progress=False) as srv:
         c = srv.credentials
         yield StudioServer(srv.url, c["email"], c["password"], c["api_key"], root, srv.proc.pid, srv.template)
 

@@ -1,10 +1,14 @@
 """Label Studio round trip against a real server (the session fixture in conftest.py).
 
-The tests build on one another in file order (module-scoped fixtures): push the
-seeds plus a non-ASCII/emoji article, push again, annotate as two users through
-the API (what the UI sends: code-point offsets, verified in Chromium), push a
-newer model version, pull, check tables, offsets and agreement, then the error
-cases and the local-server commands.
+Module-scoped fixtures build the shared project step by step: push the seeds
+plus a non-ASCII/emoji article (``first_push``, with a snapshot of the tasks right
+after it), annotate as two users through the API (what the UI sends: code-point
+offsets, verified in Chromium), pull. The tests check push again, a newer model
+version, the pulled tables, offsets and agreement, then the error cases and the
+local-server commands. Each test asks for every fixture it relies on and changes
+the project only in ways the others do not read (a new model version's
+predictions; a deleted annotation, after ``pulled`` was taken), so each passes
+alone and in any order.
 """
 from __future__ import annotations
 
@@ -14,11 +18,14 @@ import os
 import re
 import socket
 import stat
+import shutil
 import threading
 import time
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+import httpx
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -85,9 +92,22 @@ def client(studio_server):
     return S.Studio(S.Connection(studio_server.url, studio_server.token, "test"), timeout=30)
 
 
+@dataclass
+class FirstPush:
+    summary: pd.DataFrame
+    #: the project's tasks right after the first push (other tests add predictions and annotations later)
+    tasks: list
+
+
 @pytest.fixture(scope="module")
-def pushed(client, articles):
-    return S.push(articles, PROJECT, tagger=V1, studio=client, progress=False)
+def first_push(client, articles):
+    summary = S.push(articles, PROJECT, tagger=V1, studio=client, progress=False)
+    return FirstPush(summary, _tasks(client))
+
+
+@pytest.fixture(scope="module")
+def pushed(first_push):
+    return first_push.summary
 
 
 def _project(client):
@@ -99,11 +119,12 @@ def _tasks(client):
     return [t.model_dump() for t in client.sdk.tasks.list(project=proj.id, fields="all", page_size=100)]
 
 
-def test_push_creates_one_task_per_article(pushed, client, articles):
+def test_push_creates_one_task_per_article(first_push, articles):
+    pushed = first_push.summary
     good = articles[articles["error"].isna()]
     assert list(pushed["status"]) == ["created"] * len(good) + ["error"]
     assert pushed.loc[pushed["article_id"] == "bad-1", "detail"].item() == "bad.csv:3: text is missing"
-    tasks = _tasks(client)
+    tasks = first_push.tasks
     assert len(tasks) == len(good) == 7
     by_id = {t["id"]: t for t in tasks}
     for aid, tid in zip(pushed["article_id"][:7], pushed["task_id"][:7]):
@@ -191,9 +212,10 @@ def annotated(pushed, client, studio_server, articles):
         # a span whose stored text does not match the article at its offsets
         ann(s4, admin, _span("a8", text[s4], "Panjshir", LOADED, stored="WRONG TEXT") + _rating(HIGH)),
     ]
-    draft = client.sdk._client_wrapper.httpx_client.request(
-        f"api/tasks/{int(tid[s4])}/drafts", method="POST",
-        json={"result": _rating(LOW), "lead_time": 3.0})
+    # the SDK has no drafts method: the documented REST endpoint
+    draft = httpx.post(f"{studio_server.url}/api/tasks/{int(tid[s4])}/drafts", timeout=30,
+                       headers={"Authorization": f"Token {studio_server.token}"},
+                       json={"result": _rating(LOW), "lead_time": 3.0})
     assert draft.status_code == 201, draft.text
     return {"admin": admin, "second": second, "tid": tid, "seeds": (s0, s1, s2, s3, s4), "made": made}
 
@@ -320,8 +342,10 @@ def test_agreement_on_pulled_dataset(pulled, tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore::annotator.studio.StudioWarning")
-def test_repull_replaces_dataset(pulled, client, annotated):
-    ds, out = pulled
+def test_repull_replaces_dataset(pulled, client, annotated, tmp_path):
+    ds, first_out = pulled  # taken before the deletion below
+    out = tmp_path / "dataset"
+    shutil.copytree(first_out, out)  # its own copy: the pulled dataset stays as the other tests read it
     (out / "stray.txt").write_text("left over")
     client.sdk.annotations.delete(id=annotated["made"][0].id)  # admin's seed-0 annotation
     ds2 = S.pull(PROJECT, out, studio=client)
@@ -330,7 +354,7 @@ def test_repull_replaces_dataset(pulled, client, annotated):
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temporary leftovers
 
 
-def test_cli_pull_and_push_with_environment(studio_server, tmp_path, monkeypatch):
+def test_cli_pull_and_push_with_environment(annotated, studio_server, tmp_path, monkeypatch):
     monkeypatch.setenv("LABEL_STUDIO_URL", studio_server.url)
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", studio_server.token)
     runner = CliRunner()
@@ -400,7 +424,7 @@ def test_server_side_validation_is_reported(client, articles):
         S.push(articles.head(1), "ab", studio=client, progress=False)
 
 
-def test_unknown_project(client, tmp_path):
+def test_unknown_project(pushed, client, tmp_path):
     with pytest.raises(S.StudioError, match=r"no project titled 'no such project'.*issue-3 round trip"):
         S.pull("no such project", tmp_path / "ds", studio=client)
     assert not (tmp_path / "ds").exists()
@@ -455,7 +479,7 @@ def test_server_errors_are_retried_then_reported(mode, pattern):
 
 @pytest.mark.filterwarnings("ignore::annotator.studio.StudioWarning")
 @pytest.mark.filterwarnings("ignore:The `parse_obj` method is deprecated")  # inside the SDK's token refresh
-def test_personal_access_token_and_legacy_disabled(studio_server, client, tmp_path):
+def test_personal_access_token_and_legacy_disabled(pushed, studio_server, client, tmp_path):
     pat = client.sdk.tokens.create().token
     assert pat.count(".") == 2  # a JWT refresh token
     jwt_client = S.connect(studio_server.url, pat)

@@ -1,0 +1,251 @@
+"""``push``: articles -> tasks with pre-annotations in a Label Studio project, idempotently.
+
+Tasks are keyed by ``data.article_id`` (:mod:`annotator.studio.tasks`): a new
+article becomes a task with the tagger's prediction; an existing task gets a
+prediction only when the tagger's ``model_version`` is new to it; annotations
+are never touched.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from ..articles import iter_articles
+from ..errors import AnnotatorError
+from ..taxonomy import Taxonomy, load_taxonomy
+from .client import Studio, connect
+from .predictions import build_prediction, tag_texts
+from .tasks import KnownTask, existing_tasks, import_tasks
+
+__all__ = ["push", "PushRow", "SUMMARY_COLUMNS"]
+
+SUMMARY_COLUMNS = ["article_id", "task_id", "status", "detail"]
+
+
+class PushRow(NamedTuple):
+    """One row of the push summary (``status``: created, existing, updated or error)."""
+
+    article_id: str | None
+    task_id: int | None
+    status: str
+    detail: str
+
+
+class _Update(NamedTuple):
+    """An existing task that gets a prediction of the new model version."""
+
+    article_id: str
+    task_id: int
+    text: str
+
+
+@dataclass
+class _Push:
+    """What one push writes where, and what it has seen so far."""
+
+    studio: Studio
+    project_id: int
+    taxonomy: Taxonomy
+    tagger: object
+    model_version: str | None
+    unit: str
+    known: dict[str, KnownTask]
+    seen: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _ChunkPlan:
+    """A chunk sorted out: finished rows (``None`` where a server call decides), new articles, updates."""
+
+    rows: list
+    new: list = field(default_factory=list)
+    new_pos: list[int] = field(default_factory=list)
+    updates: list[_Update] = field(default_factory=list)
+    update_pos: list[int] = field(default_factory=list)
+
+
+def push(articles, project: str, *, tagger=None, url: str | None = None, api_key: str | None = None,
+         studio: Studio | None = None, taxonomy: Taxonomy | None = None, chunk_size: int = 1000,
+         progress: bool = True, offset_unit: str = "codepoint", data_dir=None) -> pd.DataFrame:
+    """Import articles into the Label Studio project ``project`` as tasks with pre-annotations.
+
+    Parameters
+    ----------
+    articles : DataFrame, path(s) or iterable of DataFrames
+        A frame in the :mod:`annotator.articles` shape (``id``/``article_id``,
+        ``text``, ``title``, ``date``, ``outlet``, ``url``, ``error``), or inputs
+        for :func:`annotator.articles.iter_articles`. Rows with ``error`` set are
+        reported (status ``error``) and not pushed.
+    project : str
+        Project title; created from ``taxonomy`` when missing. An existing
+        project must have the same label set (else :class:`StudioError`).
+    tagger : object, optional
+        Anything with ``model_version`` and ``tag(texts) -> list of span dicts``
+        (:func:`annotator.cues.load_tagger`). Each new task gets a prediction;
+        existing tasks without a prediction of this ``model_version`` get one
+        added (annotations are never touched). ``None``: no predictions.
+    studio, url, api_key, data_dir :
+        The server: a :class:`Studio`, or what :func:`resolve_connection` takes.
+    chunk_size : int
+        Tasks per ``import_tasks`` call.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``article_id, task_id, status, detail, project_id`` with status ``created``
+        (new task), ``existing`` (already there, nothing to add), ``updated``
+        (prediction of a new model version added) or ``error`` (bad input row,
+        duplicate id; ``detail`` says why).
+
+    Idempotent: tasks are keyed by ``data.article_id``; pushing the same
+    articles again creates no task.
+    """
+    taxonomy = taxonomy or load_taxonomy()
+    studio = studio or connect(url, api_key, data_dir=data_dir)
+    proj, created = studio.ensure_project(project, taxonomy)
+    run = _Push(studio, proj.id, taxonomy, tagger,
+                str(getattr(tagger, "model_version", "")) if tagger is not None else None, offset_unit,
+                {} if created else existing_tasks(studio, proj.id))
+    rows: list[PushRow] = []
+    total = len(articles) if isinstance(articles, pd.DataFrame) else None
+    bar = tqdm(total=total, unit="article", desc=f"push {project}", disable=not progress, file=sys.stderr,
+               leave=False)
+    try:
+        for chunk in _article_chunks(articles, chunk_size):
+            rows.extend(_push_chunk(run, _normalise_articles(chunk)))
+            bar.update(len(chunk))
+    finally:
+        bar.close()
+    out = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    out["task_id"] = out["task_id"].astype("Int64")
+    out["project_id"] = pd.Series([proj.id] * len(out), dtype="Int64")
+    out.attrs.update({"project_id": proj.id, "project": project, "url": studio.url, "created_project": created})
+    return out
+
+
+def _push_chunk(run: _Push, chunk: pd.DataFrame) -> list[PushRow]:
+    """The summary rows of one chunk, in input order, after importing its new tasks and predictions."""
+    plan = _plan_chunk(run, chunk)
+    if plan.new:
+        for pos, row in zip(plan.new_pos, _import_new(run, plan.new)):
+            plan.rows[pos] = row
+    if plan.updates:
+        for pos, row in zip(plan.update_pos, _add_predictions(run, plan.updates)):
+            plan.rows[pos] = row
+    return plan.rows
+
+
+def _plan_chunk(run: _Push, chunk: pd.DataFrame) -> _ChunkPlan:
+    plan = _ChunkPlan(rows=[None] * len(chunk))
+    for pos, rec in enumerate(chunk.itertuples(index=False)):
+        aid = _json_value(rec.article_id)
+        aid = None if aid is None else str(aid)
+        err = _json_value(rec.error)
+        if err:
+            plan.rows[pos] = PushRow(aid, None, "error", str(err))
+        elif aid is None or not isinstance(_json_value(rec.text), str) or not rec.text:
+            plan.rows[pos] = PushRow(aid, None, "error", "missing article id or text")
+        elif aid in run.seen:
+            known = run.known.get(aid)
+            plan.rows[pos] = PushRow(aid, known.task_id if known is not None else None, "error",
+                                     "duplicate article id in the input (first occurrence pushed)")
+        else:
+            run.seen.add(aid)
+            known = run.known.get(aid)
+            if known is None:
+                plan.new.append(rec)
+                plan.new_pos.append(pos)
+            elif run.model_version and run.model_version not in known.versions:
+                plan.updates.append(_Update(aid, known.task_id, known.data.get(run.taxonomy.text_field) or ""))
+                plan.update_pos.append(pos)
+            else:
+                plan.rows[pos] = PushRow(aid, known.task_id, "existing", "")
+    return plan
+
+
+def _task(run: _Push, rec, spans: list[dict] | None) -> dict:
+    """The task JSON of one article: text, metadata, ``article_id`` and the prediction when tagged."""
+    data = {run.taxonomy.text_field: rec.text}
+    for col in ("title", "date", "outlet", "url"):
+        data[col] = _json_value(getattr(rec, col))
+    data["article_id"] = str(rec.article_id)
+    task = {"data": data}
+    if spans is not None:
+        task["predictions"] = [build_prediction(rec.text, spans, run.model_version, run.taxonomy, run.unit)]
+    return task
+
+
+def _import_new(run: _Push, recs: list) -> list[PushRow]:
+    texts = [r.text for r in recs]
+    spans = tag_texts(run.tagger, texts) if run.tagger is not None else [None] * len(recs)
+    tasks = [_task(run, rec, sp) for rec, sp in zip(recs, spans)]
+    ids = import_tasks(run.studio, run.project_id, tasks)
+    out = []
+    for t in tasks:
+        aid = t["data"]["article_id"]
+        tid = ids.get(aid)
+        run.known[aid] = KnownTask(tid, {run.model_version} if run.model_version else set(), t["data"])
+        out.append(PushRow(aid, tid, "created", "") if tid is not None else PushRow(aid, None, "error", "not imported"))
+    return out
+
+
+def _add_predictions(run: _Push, updates: list[_Update]) -> list[PushRow]:
+    spans = tag_texts(run.tagger, [u.text for u in updates])
+    preds = []
+    for u, sp in zip(updates, spans):
+        p = build_prediction(u.text, sp, run.model_version, run.taxonomy, run.unit)
+        p["task"] = u.task_id
+        preds.append(p)
+    run.studio.call("import predictions", run.studio.sdk.projects.import_predictions, id=run.project_id,
+                    request=preds, retry=False)
+    for u in updates:
+        run.known[u.article_id].versions.add(run.model_version)
+    return [PushRow(u.article_id, u.task_id, "updated", f"prediction {run.model_version} added") for u in updates]
+
+
+def _json_value(v):
+    """A cell as a JSON value: missing values -> ``None``, dates -> ISO strings, numpy scalars -> Python."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, (pd.Timestamp, _dt.date, _dt.datetime)):
+        return v.isoformat()
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+def _article_chunks(articles, chunk_size: int) -> Iterator[pd.DataFrame]:
+    if isinstance(articles, pd.DataFrame):
+        for i in range(0, len(articles), chunk_size):
+            yield articles.iloc[i:i + chunk_size]
+        return
+    if isinstance(articles, (str, os.PathLike)):
+        articles = [articles]
+    articles = list(articles)
+    if articles and all(isinstance(a, pd.DataFrame) for a in articles):
+        for frame in articles:
+            yield from _article_chunks(frame, chunk_size)
+        return
+    yield from iter_articles(articles, chunksize=chunk_size)
+
+
+def _normalise_articles(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    if "article_id" not in frame.columns:
+        if "id" not in frame.columns:
+            raise AnnotatorError("articles need an 'id' (or 'article_id') column")
+        frame["article_id"] = frame["id"]
+    for col in ("text", "title", "date", "outlet", "url", "error"):
+        if col not in frame.columns:
+            frame[col] = None
+    return frame
