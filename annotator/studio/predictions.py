@@ -5,7 +5,7 @@ from ..errors import AnnotatorError
 from ..taxonomy import Taxonomy
 from .offsets import py_to_ls_offsets
 
-__all__ = ["build_prediction", "tag_texts"]
+__all__ = ["build_prediction", "checked_tags"]
 
 
 def build_prediction(text: str, spans: list[dict], model_version: str, taxonomy: Taxonomy,
@@ -34,7 +34,7 @@ def build_prediction(text: str, spans: list[dict], model_version: str, taxonomy:
     return {"model_version": str(model_version), "score": round(score, 6), "result": result}
 
 
-def tag_texts(tagger, texts: list[str]) -> list[list[dict]]:
+def checked_tags(tagger, texts: list[str]) -> list[list[dict]]:
     """``tagger.tag(texts)``, checked to give one span list per text."""
     spans = tagger.tag(texts)
     if len(spans) != len(texts):

@@ -22,7 +22,7 @@ from ..articles import iter_articles
 from ..errors import AnnotatorError
 from ..taxonomy import Taxonomy, load_taxonomy
 from .client import Studio, connect
-from .predictions import build_prediction, tag_texts
+from .predictions import build_prediction, checked_tags
 from .tasks import KnownTask, existing_tasks, import_tasks
 
 __all__ = ["push", "PushRow", "SUMMARY_COLUMNS"]
@@ -89,7 +89,7 @@ def push(articles, project: str, *, tagger=None, url: str | None = None, api_key
         project must have the same label set (else :class:`StudioError`).
     tagger : object, optional
         Anything with ``model_version`` and ``tag(texts) -> list of span dicts``
-        (:func:`annotator.cues.load_tagger`). Each new task gets a prediction;
+        (:func:`annotator.model.load_tagger`). Each new task gets a prediction;
         existing tasks without a prediction of this ``model_version`` get one
         added (annotations are never touched). ``None``: no predictions.
     studio, url, api_key, data_dir :
@@ -185,7 +185,7 @@ def _task(run: _Push, rec, spans: list[dict] | None) -> dict:
 
 def _import_new(run: _Push, recs: list) -> list[PushRow]:
     texts = [r.text for r in recs]
-    spans = tag_texts(run.tagger, texts) if run.tagger is not None else [None] * len(recs)
+    spans = checked_tags(run.tagger, texts) if run.tagger is not None else [None] * len(recs)
     tasks = [_task(run, rec, sp) for rec, sp in zip(recs, spans)]
     ids = import_tasks(run.studio, run.project_id, tasks)
     out = []
@@ -198,7 +198,7 @@ def _import_new(run: _Push, recs: list) -> list[PushRow]:
 
 
 def _add_predictions(run: _Push, updates: list[_Update]) -> list[PushRow]:
-    spans = tag_texts(run.tagger, [u.text for u in updates])
+    spans = checked_tags(run.tagger, [u.text for u in updates])
     preds = []
     for u, sp in zip(updates, spans):
         p = build_prediction(u.text, sp, run.model_version, run.taxonomy, run.unit)
