@@ -258,17 +258,18 @@ def rules_command(write, data_dir):
 
 
 @main.command("evaluate")
-@click.option("--corpus", "corpora", multiple=True, type=click.Choice(["ptc", "polnear", "szeged"]),
-              help="Corpora to evaluate on (default: all three).")
+@click.option("--corpus", "corpora", multiple=True,
+              help="A corpus to evaluate on, repeatable (default: every public corpus: ptc, polnear, szeged).")
 @click.option("--folds", default=5, show_default=True, help="Cross-validation folds (grouped by article).")
 @click.option("--limit", type=int, default=None, help="At most this many articles per corpus.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None, help="Also write the table as JSON.")
 def evaluate_command(corpora, folds, limit, json_out):
     """Cross-validated span precision / recall / F1 of the cue tagger on the shared corpora."""
+    from .corpora import PUBLIC_CORPORA
     from .evaluation import evaluate_cues
 
     t0 = time.perf_counter()
-    table = evaluate_cues(corpora or ("ptc", "polnear", "szeged"), n_splits=folds, limit=limit,
+    table = evaluate_cues(corpora or PUBLIC_CORPORA, n_splits=folds, limit=limit,
                           progress=lambda msg: click.echo(msg, err=True))
     click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     click.echo(f"annotator: {folds}-fold cross-validation in {time.perf_counter() - t0:.0f} s", err=True)

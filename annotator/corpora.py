@@ -31,7 +31,7 @@ from .errors import AnnotatorError
 from .paths import DATA_DIR, SEEDS_DIR
 from .taxonomy import load_taxonomy
 
-__all__ = ["load_ptc", "load_polnear", "load_szeged", "load_seeds", "load_corpora", "LOADERS"]
+__all__ = ["load_ptc", "load_polnear", "load_szeged", "load_seeds", "load_corpora", "LOADERS", "PUBLIC_CORPORA"]
 
 
 def _require(path: Path) -> Path:
@@ -194,10 +194,12 @@ def load_seeds(data_dir=None, limit: int | None = None) -> Dataset:
 
 
 LOADERS = {"ptc": load_ptc, "polnear": load_polnear, "szeged": load_szeged, "seeds": load_seeds}
+#: The public corpora under the data folder (every loader but the seeds): the default everywhere.
+PUBLIC_CORPORA = tuple(name for name in LOADERS if name != "seeds")
 
 
-def load_corpora(names=("ptc", "polnear", "szeged"), data_dir=None, limit=None) -> Dataset:
-    """Several corpora stacked into one Dataset."""
+def load_corpora(names=PUBLIC_CORPORA, data_dir=None, limit=None) -> Dataset:
+    """Several corpora stacked into one Dataset (an unknown name is an error listing the known ones)."""
     unknown = set(names) - set(LOADERS)
     if unknown:
         raise AnnotatorError(f"unknown corpus {sorted(unknown)}; known: {', '.join(LOADERS)}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 from sklearn.model_selection import GroupKFold
 
-from .corpora import load_corpora
+from .corpora import PUBLIC_CORPORA, load_corpora
 from .corpus_mapping import corpus_mapping
 from .cues.tagger.estimator import CueTagger
 from .spans import exact_prf, sentence_prf, span_prf
@@ -71,7 +71,7 @@ def cross_validate_tagger(dataset, make_tagger, annotates: dict, n_splits=5, pro
     return out
 
 
-def evaluate_cues(corpora=("ptc", "polnear", "szeged"), n_splits=5, data_dir=None, limit=None, progress=None,
+def evaluate_cues(corpora=PUBLIC_CORPORA, n_splits=5, data_dir=None, limit=None, progress=None,
                   **tagger_params) -> pd.DataFrame:
     """Cross-validated cue-tagger figures on the shared corpora (grouped by article).
 

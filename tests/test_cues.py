@@ -23,7 +23,7 @@ ANON, NAMED, UNVERIFIED, LOADED = LABELS  # config order, checked in test_taxono
 
 
 @pytest.fixture(scope="module")
-def small_tagger():
+def small_tagger(corpora):
     ds = load_corpora(limit=40)
     texts, spans, annotated = training_inputs(ds, {c: m["annotates"] for c, m in corpus_mapping().items()})
     return CueTagger(random_state=0).fit(texts, spans, annotated=annotated), texts
@@ -110,6 +110,7 @@ def test_learned_spans_do_not_start_or_end_on_edge_words(small_tagger):
     assert [s["text"] for s in spans] == ["the crowd shouted", "they said"]
 
 
+@pytest.mark.corpora("ptc")
 def test_fast_token_split_matches_the_plain_pattern():
     from annotator.cues.tokens import PLAIN_SPLIT as _PLAIN_SPLIT
     from annotator.cues.tokens import TOKEN_SPLIT as _TOKEN_SPLIT
@@ -225,6 +226,7 @@ def test_context_bags_stay_inside_sentences():
     assert left.tolist() == [0, 0, 1, 1 + 2, 2 + 3, 0, 0, 6, 6 + 7]
 
 
+@pytest.mark.corpora("polnear")
 def test_source_span_filter_and_head_lexicon_labels():
     from annotator.cues.lexicons import is_anonymous as _anonymous
     from annotator.cues.lexicons import lexicon_regex as _lexicon_regex
@@ -291,6 +293,7 @@ def test_editing_the_live_rules_after_fit_does_not_change_a_fitted_tagger(small_
     assert not any(s["start"] == text.index("the") for s in tagger.predict_spans([text])[0])
 
 
+@pytest.mark.corpora("ptc")
 def test_model_version_hashes_the_rules(tmp_path, monkeypatch):
     ds = load_corpora(("ptc",), limit=15)
     texts, spans, annotated = training_inputs(ds, {c: m["annotates"] for c, m in corpus_mapping().items()})

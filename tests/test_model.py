@@ -20,7 +20,7 @@ LOW, ELEVATED, HIGH = load_taxonomy().rating_choices
 
 
 @pytest.fixture(scope="module")
-def small_model():
+def small_model(corpora):
     return train(("corpora",), limit=30, span_cv=0)
 
 
@@ -151,6 +151,7 @@ def test_bands_at_boundaries():
     assert list(band_of([0, lo - 0.01, lo, hi - 0.01, hi, 100])) == [LOW, LOW, ELEVATED, ELEVATED, HIGH, HIGH]
 
 
+@pytest.mark.corpora("ptc")
 def test_empty_and_single_class_are_refused():
     empty = pd.DataFrame({"text": [], "spans": [], "annotated": []})
     with pytest.raises(AnnotatorError, match="empty"):
@@ -160,6 +161,7 @@ def test_empty_and_single_class_are_refused():
         FramingModel().fit(frame, np.full(len(frame), 0.5))
 
 
+@pytest.mark.corpora("ptc")
 def test_ratings_from_a_pulled_dataset_set_the_target(tmp_path):
     """A Label Studio pull (same table shape) with framing-risk ratings trains the document score."""
     from annotator.corpora import load_ptc

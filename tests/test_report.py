@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from markupsafe import escape
 
+from annotator.paths import DATA_DIR
 from annotator.articles import read_articles
 from annotator.cli import main
 from annotator.report import CHROMIUM_FLAGS, CSP, highlight, scoring_report, summary_path, training_report
@@ -22,7 +23,7 @@ from annotator.scoring import score
 from annotator.taxonomy import load_taxonomy
 
 ROOT = Path(__file__).resolve().parents[1]
-PTC = Path(os.environ.get("ANNOTATOR_DATA_DIR", ROOT.parent / "shared" / "data")) / "ptc-semeval2020" / "train-articles"
+PTC = DATA_DIR / "ptc-semeval2020" / "train-articles"
 TAX = load_taxonomy()
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -43,7 +44,7 @@ UNICODE = (
 
 
 @pytest.fixture(scope="module")
-def model():
+def model(corpora):
     """A small framing model trained here on the shared corpora (about 10 s)."""
     from annotator.training import train
 

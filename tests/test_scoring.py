@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+from annotator.paths import DATA_DIR
 from annotator.articles import read_articles
 from annotator.cli import main
 from annotator.errors import AnnotatorError
@@ -24,7 +25,7 @@ from annotator.scoring import output_columns, read_scores, score, score_files
 from annotator.taxonomy import load_taxonomy
 
 ROOT = Path(__file__).resolve().parents[1]
-PTC = Path(os.environ.get("ANNOTATOR_DATA_DIR", ROOT.parent / "shared" / "data")) / "ptc-semeval2020" / "train-articles"
+PTC = DATA_DIR / "ptc-semeval2020" / "train-articles"
 TAX = load_taxonomy()
 LABELS = TAX.label_ids
 COLUMNS = output_columns()
@@ -60,11 +61,10 @@ class Failing:
 
 
 @pytest.fixture(scope="session")
-def texts():
+def texts(require_corpora):
     """Real news text: the PTC training articles, cut to 200-900 characters (fast to score)."""
+    require_corpora("ptc")
     files = sorted(PTC.glob("*.txt"))
-    if not files:
-        pytest.skip(f"PTC articles not found in {PTC}")
     out = []
     for i, p in enumerate(files[:120]):
         t = p.read_text(encoding="utf-8").strip()

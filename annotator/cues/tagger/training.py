@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 
 from ...errors import AnnotatorError
+from ...spans import merged
 from ...taxonomy import load_taxonomy
 from ..features import CENTER_ONLY, token_features
 from ..tokens import segments, tokenize
@@ -63,13 +64,7 @@ def gold_span_lengths(starts, ends, spans, n_labels, label_index):
         if j is not None and e > s:
             by_label.setdefault(j, []).append((s, e))
     for j, items in by_label.items():
-        merged = []
-        for s, e in sorted(items):
-            if merged and s <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], e)
-            else:
-                merged.append([s, e])
-        for s, e in merged:
+        for s, e in zip(*merged([s for s, _ in items], [e for _, e in items])):
             lo = np.searchsorted(ends, s, side="right")
             hi = np.searchsorted(starts, e, side="left")
             out[lo:hi, j] = hi - lo
