@@ -16,6 +16,12 @@ __all__ = ["read_jsonl"]
 PathLike = str | os.PathLike
 
 
+def _invalid_json(source: str, exc: json.JSONDecodeError) -> str:
+    """``SOURCE: invalid JSON (WHAT at column N)``; json's own message may already end in "at"."""
+    what = exc.msg[:-3] if exc.msg.endswith(" at") else exc.msg
+    return f"{source}: invalid JSON ({what} at column {exc.colno})"
+
+
 def _line_record(line: bytes, name: str, lineno: int, columns: tuple, opts: ReadOptions) -> Article:
     """The record of one non-blank line: the object's row (fields ``columns``), or what is wrong with the line."""
     try:
@@ -27,10 +33,10 @@ def _line_record(line: bytes, name: str, lineno: int, columns: tuple, opts: Read
         except AnnotatorError as exc:
             return opts.fail(source, source, str(exc))
         except json.JSONDecodeError as exc:
-            return opts.fail(source, source, f"{source}: invalid JSON ({exc.msg} at column {exc.colno})")
+            return opts.fail(source, source, _invalid_json(source, exc))
     except json.JSONDecodeError as exc:
         source = f"{name}:{lineno}"
-        return opts.fail(source, source, f"{source}: invalid JSON ({exc.msg} at column {exc.colno})")
+        return opts.fail(source, source, _invalid_json(source, exc))
     if type(obj) is not dict:
         source = f"{name}:{lineno}"
         kind = JSON_TYPES.get(type(obj), type(obj).__name__)

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 
 from ..articles import read_articles
-from ..scoring import read_scores
 from ..taxonomy import load_taxonomy
 from .highlight import highlight
+from .inputs import read_score_output
 from .plots import score_histogram
 from .render import render
 
@@ -134,7 +134,7 @@ def scoring_report(scores, output, *, articles=None, top_n=25, max_text_chars=MA
     source = None
     if not isinstance(scores, pd.DataFrame):
         source = str(scores)
-        scores = read_scores(scores)
+        scores = read_score_output(scores)
     if articles is not None and not isinstance(articles, pd.DataFrame):
         articles = read_articles(articles if isinstance(articles, (list, tuple)) else [articles])
     df = scores.reset_index(drop=True).copy()

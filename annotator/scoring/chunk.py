@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 from .formats import encode
 from .records import score_records
 
-__all__ = ["RecordFormat", "ScoredChunk", "process_chunk"]
+__all__ = ["KEEP_ERRORS", "RecordFormat", "ScoredChunk", "process_chunk"]
 
 
 @dataclass(frozen=True)
@@ -19,16 +19,25 @@ class RecordFormat:
     choices: tuple
 
 
+#: Failed rows of a chunk whose (source, error) a :class:`ScoredChunk` keeps, for the run's summary.
+KEEP_ERRORS = 3
+
+
 class ScoredChunk(NamedTuple):
-    """A scored chunk: its encoded records (bytes, or a pyarrow Table for Parquet), rows and failed rows."""
+    """A scored chunk: its encoded records (bytes, or a pyarrow Table for Parquet), rows and failed rows.
+
+    ``errors`` holds ``(source, error)`` of its first :data:`KEEP_ERRORS` failed rows.
+    """
 
     payload: Any
     rows: int
     failed: int
+    errors: tuple = ()
 
 
 def process_chunk(frame, model, spec: RecordFormat) -> ScoredChunk:
     """Score one chunk of articles with ``model`` and encode its records."""
     records = score_records(frame, model, spec.labels, spec.choices)
-    failed = sum(r["error"] is not None for r in records)
-    return ScoredChunk(encode(records, spec.format, spec.labels), len(records), failed)
+    bad = [r for r in records if r["error"] is not None]
+    errors = tuple((r["source"] or r["id"], r["error"]) for r in bad[:KEEP_ERRORS])
+    return ScoredChunk(encode(records, spec.format, spec.labels), len(records), len(bad), errors)

@@ -72,7 +72,11 @@ class ScoringJob:
 
 @dataclass
 class ScoreSummary:
-    """What a :func:`score_files` run did."""
+    """What a :func:`score_files` run did.
+
+    ``errors`` holds ``(source, error)`` of the first failed rows the engine noted (the local
+    engine: up to three, of the rows this run scored; empty when not collected).
+    """
 
     output: str
     format: str
@@ -83,6 +87,7 @@ class ScoreSummary:
     resumed_rows: int = 0
     partitions: int | None = None
     jobs: int = 1
+    errors: tuple = ()
 
     @property
     def scored(self) -> int:
@@ -93,12 +98,26 @@ class ScoreSummary:
         """0 when every row was scored, 1 when any row has ``error`` set."""
         return 1 if self.failed else 0
 
-    def line(self) -> str:
-        """The one-line summary ``annotator score`` prints."""
+    def line(self, show: int = 3) -> str:
+        """The summary ``annotator score`` prints: one line, then why the first ``show`` failed rows failed.
+
+        The reasons come from ``errors`` (``(source, error)`` of the first failed rows this run
+        scored); the rest are counted, with where to read them (the ``error`` column of the output).
+        """
         rate = (self.rows - self.resumed_rows) / self.seconds if self.seconds > 0 else 0.0
         resumed = f"; {self.resumed_rows:,} of them from the interrupted run" if self.resumed_rows else ""
-        return (f"annotator: {self.rows:,} rows: {self.scored:,} scored, {self.failed:,} failed, "
-                f"in {self.seconds:.1f} s ({rate:,.0f} rows/s{resumed}), written to {self.output}")
+        lines = [f"annotator: {self.rows:,} rows: {self.scored:,} scored, {self.failed:,} failed, "
+                 f"in {self.seconds:.1f} s ({rate:,.0f} rows/s{resumed}), written to {self.output}"]
+        shown = [err if err.startswith(str(src)) else f"{src}: {err}" for src, err in self.errors[:show]]
+        lines += [f"annotator: failed: {_cut(reason)}" for reason in shown]
+        if self.failed > len(shown):
+            more = f"... and {self.failed - len(shown):,} more" if shown else f"{self.failed:,} failed rows"
+            lines.append(f"annotator: {more}; see the error column of {self.output}")
+        return "\n".join(lines)
+
+
+def _cut(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # --- building a job -------------------------------------------------------------------------------

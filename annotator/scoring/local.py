@@ -2,10 +2,11 @@
 
 The model is loaded once per worker; a bounded number of chunks is in flight; each completed chunk
 is appended to ``OUT.partial/`` (:mod:`annotator.scoring.partial`) so Ctrl-C, ``kill -9`` or a
-crash lose at most the chunks in flight.
+crash lose at most the chunks in flight. Workers end when their parent dies, ``kill -9`` included.
 """
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing as mp
 import os
@@ -20,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from ..errors import AnnotatorError
 from ..model import load_model
-from .chunk import RecordFormat, process_chunk
+from .chunk import KEEP_ERRORS, RecordFormat, process_chunk
 from .job import ScoreSummary, ScoringJob
 from .partial import Partial, refuse_other_engine
 from .progress import cheap_total, progress_bar
@@ -30,10 +31,38 @@ __all__ = ["run_local"]
 # --- worker processes -----------------------------------------------------------------------------
 
 _WORKER: dict = {}
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+WATCH_SECONDS = 0.5  # how often a worker checks that its parent is alive
 
 
-def _init_worker(model, model_path, spec: RecordFormat):
+def _watch_parent(parent: int) -> None:
+    """Exit this worker as soon as its parent is gone (it is then adopted: its parent pid changes)."""
+    while os.getppid() == parent:
+        time.sleep(WATCH_SECONDS)
+    os._exit(1)
+
+
+def _die_with_parent(parent: int | None) -> None:
+    """Make this worker end when its parent process dies, even by ``kill -9``.
+
+    On Linux the kernel sends SIGKILL at the parent's death (``prctl(PR_SET_PDEATHSIG)``);
+    everywhere a daemon thread also watches the parent pid. ``parent`` is the pid the parent
+    should have (None: whatever it is now, e.g. the fork server's).
+    """
+    current = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # no libc prctl: the watchdog alone
+    if os.getppid() != (current if parent is None else parent):
+        os._exit(1)  # the parent died before the signal was set up
+    threading.Thread(target=_watch_parent, args=(current,), name="annotator-parent-watch", daemon=True).start()
+
+
+def _init_worker(model, model_path, spec: RecordFormat, parent: int | None = None):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+    _die_with_parent(parent)
     _WORKER.update(model=load_model(model_path) if model is None else model, spec=spec)
 
 
@@ -69,8 +98,9 @@ def _pool(job: ScoringJob):
             ctx.set_forkserver_preload(preload)
         else:
             ctx = mp.get_context("spawn")
+    parent = None if ctx.get_start_method() == "forkserver" else os.getpid()  # else the fork server's
     return ProcessPoolExecutor(job.jobs, mp_context=ctx, initializer=_init_worker,
-                               initargs=(model, job.model_path, job.spec))
+                               initargs=(model, job.model_path, job.spec, parent))
 
 
 def _stop_pool(ex):
@@ -159,10 +189,12 @@ def run_local(job: ScoringJob) -> ScoreSummary:
     enabled = sys.stderr.isatty() if job.progress is None else job.progress
     bar = progress_bar(enabled, cheap_total(job.inputs) if enabled else None, done, " rows")
     chunks = job.reader.chunks(job.inputs, done)
+    errors: list = []  # (source, error) of the first failed rows, for the summary
     try:
         for chunk in _scored_chunks(chunks, job):
             partial.append(chunk, prev_seconds + time.perf_counter() - t0)
             bar.update(chunk.rows)
+            errors.extend(chunk.errors[:KEEP_ERRORS - len(errors)])
         bar.close()
         partial.finish()
     except OSError as exc:
@@ -173,4 +205,4 @@ def run_local(job: ScoringJob) -> ScoreSummary:
         partial.close()
     st = partial.state
     return ScoreSummary(os.fspath(job.output), job.format, "local", st["rows"], st["failed"],
-                        time.perf_counter() - t0, resumed_rows=done, jobs=job.jobs)
+                        time.perf_counter() - t0, resumed_rows=done, jobs=job.jobs, errors=tuple(errors))

@@ -1,0 +1,116 @@
+"""The commands that build and measure the model (``rules``, ``evaluate``, ``train``) and ``demo``."""
+from __future__ import annotations
+
+import json
+import time
+
+import click
+
+__all__ = ["rules_command", "evaluate_command", "train_command", "demo_command"]
+
+
+@click.command("rules", short_help="Measure each cue rule's coverage and precision on corpora.")
+@click.option("--write/--no-write", default=True, show_default=True,
+              help="Store the measured precision in label_config/rules_measured.json (used as each rule's span score).")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Folder with the shared corpora.")
+def rules_command(write, data_dir):
+    """Measure coverage and precision of every cue rule on the shared corpora.
+
+    \b
+    Examples:
+      annotator rules --no-write        # print the table only
+      annotator rules --data-dir ../shared/data
+    """
+    from ..corpora import load_corpora
+    from ..corpus_mapping import corpus_mapping
+    from ..cues import RULES_MEASURED
+    from ..cues.measure import measure_rules
+
+    mapping = corpus_mapping()
+    table = measure_rules(load_corpora(data_dir=data_dir), {c: m["annotates"] for c, m in mapping.items()})
+    click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    if write:
+        from ..io import write_text_atomic
+
+        records = json.loads(table.to_json(orient="records"))
+        write_text_atomic(RULES_MEASURED, json.dumps({"measured_on": "shared corpora (annotator rules)",
+                                                      "rules": records}, indent=1) + "\n")
+        click.echo(f"annotator: wrote {RULES_MEASURED}", err=True)
+
+
+@click.command("evaluate", short_help="Cross-validated span P/R/F1 of the cue tagger on corpora.")
+@click.option("--corpus", "corpora", multiple=True,
+              help="A corpus to evaluate on, repeatable (default: every public corpus: ptc, polnear, szeged).")
+@click.option("--folds", default=5, show_default=True, help="Cross-validation folds (grouped by article).")
+@click.option("--limit", type=int, default=None, help="At most this many articles per corpus.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None, help="Also write the table as JSON.")
+def evaluate_command(corpora, folds, limit, json_out):
+    """Cross-validated span precision / recall / F1 of the cue tagger on the shared corpora.
+
+    \b
+    Examples:
+      annotator evaluate --corpus ptc --folds 3 --limit 200   # a quick look
+      annotator evaluate --json cues.json
+    """
+    from ..corpora import PUBLIC_CORPORA
+    from ..evaluation import evaluate_cues
+
+    t0 = time.perf_counter()
+    table = evaluate_cues(corpora or PUBLIC_CORPORA, n_splits=folds, limit=limit,
+                          progress=lambda msg: click.echo(msg, err=True))
+    click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    click.echo(f"annotator: {folds}-fold cross-validation in {time.perf_counter() - t0:.0f} s", err=True)
+    if json_out:
+        from ..io import write_text_atomic
+
+        write_text_atomic(json_out, table.to_json(orient="records", indent=1))
+
+
+@click.command("train", short_help="Train the framing model from datasets and/or corpora.")
+@click.argument("datasets", nargs=-1)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Model file to write (.skops).")
+@click.option("--span-cv", default=3, show_default=True, help="Folds for the cross-validated span figures (0: skip).")
+@click.option("--limit", type=int, default=None, help="At most this many articles per corpus (quick runs).")
+def train_command(datasets, output, span_cv, limit):
+    """Train the framing model from pulled datasets and/or corpora (ptc, polnear, szeged, corpora).
+
+    With no DATASETS, trains on all three shared corpora. A DATASET is a folder
+    written by 'annotator pull', or a corpus name.
+
+    \b
+    Examples:
+      annotator train -o models/mine.skops --limit 300 --span-cv 0   # quick
+      annotator train datasets/week12 corpora -o models/mine.skops
+    """
+    from ..model import save_skops
+    from ..training import describe_metrics, train
+
+    model = train(datasets or ("corpora",), limit=limit, span_cv=span_cv, progress=lambda m: click.echo(m, err=True))
+    save_skops(model, output)
+    click.echo(describe_metrics(model.metrics_))
+    click.echo(f"annotator: wrote {output} ({model.model_version})", err=True)
+
+
+@click.command("demo", short_help="Score the seeds, write both reports, push to Label Studio.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/demo", show_default=True,
+              help="Folder for the demo outputs.")
+@click.option("--studio/--no-studio", default=True, show_default=True,
+              help="Start the local Label Studio and push the seeds with pre-annotations.")
+def demo_command(out_dir, studio):
+    """See what annotator does, on the seed articles and the model it ships with.
+
+    Scores the seed articles with the shipped model and writes, in the --out
+    folder: spans.jsonl (as 'annotator tag' writes), scores.jsonl (as
+    'annotator score' writes), training-report.html (the model) and
+    scores-report.html (the seeds' scores). With --studio (the default) it
+    then starts the local Label Studio, pushes the seeds to the project
+    "annotator demo" with the model's pre-annotations, and prints its URL.
+
+    \b
+    Examples:
+      annotator demo --no-studio        # files only, no Label Studio
+      annotator demo --out /tmp/demo
+    """
+    from ..demo import run_demo
+
+    run_demo(out_dir, studio=studio, echo=click.echo)
