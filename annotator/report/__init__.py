@@ -22,7 +22,8 @@ raw text is ever marked safe).
 Modules: :mod:`~annotator.report.render` (the CSP, templates, number formats, JSON summary),
 :mod:`~annotator.report.highlight`, :mod:`~annotator.report.plots`,
 :mod:`~annotator.report.training`, :mod:`~annotator.report.scoring`,
-:mod:`~annotator.report.write` (which report for an input) and :mod:`~annotator.report.screenshot`.
+:mod:`~annotator.report.write` (which report for an input), :mod:`~annotator.report.inputs` (is the
+input ``annotator score`` output? one-line errors otherwise) and :mod:`~annotator.report.screenshot`.
 """
 from __future__ import annotations
 
