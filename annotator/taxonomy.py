@@ -30,6 +30,18 @@ __all__ = ["Label", "Taxonomy", "TaxonomyError", "load_taxonomy", "parse_taxonom
 #: The label config every command reads when none is named (``label_config/framing.xml``).
 DEFAULT_CONFIG = LABEL_CONFIG_DIR / "framing.xml"
 
+#: Model files made before models stored :attr:`Taxonomy.structure_hash` stored the whole XML's
+#: :attr:`Taxonomy.config_hash`. The earlier versions of ``framing.xml``, by that hash, with the
+#: structure hash of their labels: such a model stays valid while the label structure is the same.
+EARLIER_CONFIG_HASHES = {
+    # label_config/framing.xml before issue #13 (the shipped framing-1ba6010639 stores this one)
+    "53fdd4001dc9412f775387c9e9701cc4329a19861d513fc2bded291661d83226":
+        "2f1035bab46837b4725050e895fd1243a1e77a7822c58acceba9050292e2a259",
+    # its first version
+    "43535ae37a8e3ca2618df135649eb4b99b02bffdbfac01f2ea8d590fad3aa458":
+        "2f1035bab46837b4725050e895fd1243a1e77a7822c58acceba9050292e2a259",
+}
+
 
 class TaxonomyError(AnnotatorError, ValueError):
     """The label config is missing or does not have the expected structure."""
@@ -112,6 +124,13 @@ class Taxonomy:
         structure = {"labels": list(self.label_ids), "reliability": list(self.reliability_choices),
                      "rating": list(self.rating_choices)}
         return hashlib.sha256(json.dumps(structure, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+    def fits_model_hash(self, stored: str | None) -> bool:
+        """Whether a model that stored the label-config hash ``stored`` was built for these labels:
+        their :attr:`structure_hash`, this XML's :attr:`config_hash`, or an earlier XML's with the
+        same structure (:data:`EARLIER_CONFIG_HASHES`)."""
+        return stored in (self.structure_hash, self.config_hash) or \
+            EARLIER_CONFIG_HASHES.get(stored) == self.structure_hash
 
     @property
     def reliability_prefill(self) -> dict:

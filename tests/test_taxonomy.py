@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from annotator.taxonomy import DEFAULT_CONFIG, TaxonomyError, load_taxonomy, parse_taxonomy
+from annotator.taxonomy import DEFAULT_CONFIG, EARLIER_CONFIG_HASHES, TaxonomyError, load_taxonomy, parse_taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,6 +60,18 @@ def test_structure_hash_ignores_presentation(tmp_path):
     reordered = parse_taxonomy(xml.replace('value="on_record"', 'value="TMP"').replace(
         'value="involved_party"', 'value="on_record"').replace('value="TMP"', 'value="involved_party"'))
     assert reordered.structure_hash != tax.structure_hash
+
+
+def test_models_fit_while_the_label_structure_is_unchanged():
+    """What load_model checks: the structure hash, this XML's hash, or an earlier XML's of the same structure."""
+    tax = load_taxonomy()
+    earlier = next(iter(EARLIER_CONFIG_HASHES))  # what the model shipped before issue #13 stores
+    assert tax.fits_model_hash(tax.structure_hash) and tax.fits_model_hash(tax.config_hash)
+    assert tax.fits_model_hash(earlier)
+    changed = parse_taxonomy(DEFAULT_CONFIG.read_text(encoding="utf-8").replace('<Choice value="high"',
+                                                                                 '<Choice value="severe"'))
+    assert not changed.fits_model_hash(earlier) and not changed.fits_model_hash(tax.structure_hash)
+    assert not tax.fits_model_hash("0" * 64) and not tax.fits_model_hash(None)
 
 
 @pytest.mark.parametrize("edit, message", [
