@@ -25,11 +25,14 @@ chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; fi
 
-# PNG screenshots of both reports: the seeds' scoring report and the shipped model's training report.
+# PNG screenshots of both reports (the seeds' scoring report, the shipped model's training report) and of
+# a Label Studio task pre-annotated by the shipped model (out/studio-task.png, out/studio-source-region.png;
+# a throwaway server on 127.0.0.1, not your local one).
 screenshots: $(STAMP) chromium
 	$(BIN)/annotator score seeds -o out/seeds.jsonl; test $$? -le 1
 	$(BIN)/annotator report out/seeds.jsonl --articles seeds -o out/seeds-report.html --screenshot out/seeds-report.png
 	$(BIN)/annotator report models/framing.skops -o out/training-report.html --screenshot out/training-report.png
+	$(BIN)/python scripts/studio_screenshots.py --out out
 
 # Rebuild the shipped model(s) from ../shared/data with fixed seeds.
 model: $(STAMP)

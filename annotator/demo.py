@@ -51,7 +51,7 @@ def _push_seeds(articles, model, result: DemoResult, echo) -> None:
     st = local.up()
     echo(f"Label Studio is up at {st['url']}; login and API token in {st['credentials']}")
     conn = connect(st["url"], (local.credentials() or {}).get("api_key"))  # the local server, whatever the env says
-    summary = push(articles, DEMO_PROJECT, tagger=model.tagger_, studio=conn)
+    summary = push(articles, DEMO_PROJECT, tagger=model, studio=conn)
     counts = summary["status"].value_counts().to_dict()
     pid = summary["project_id"].iloc[0] if "project_id" in summary else None
     result.studio_url = st["url"]

@@ -3,14 +3,19 @@
 The XML is the single source of truth for label names. Roles are found by the
 structure of the config, not by spelling names:
 
-* the ``<Labels>`` tag holds the span labels (``value`` is the stable id);
-* a ``<Choices perRegion="true">`` tag holds the per-region reliability choice;
+* the ``<Labels>`` tag holds the span labels (``value`` is the stable id; an
+  optional ``reliability`` attribute names the reliability choice pre-annotations
+  give regions of that label);
+* a ``<Choices perRegion="true">`` tag holds the per-region reliability choice
+  (its ``whenLabelValue``, comma-separated, names the labels it applies to; all
+  labels when absent);
 * a ``<Choices>`` tag without ``perRegion`` holds the document-level framing-risk
   rating, its choices listed from lowest to highest risk (an ordinal scale).
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -25,6 +30,18 @@ __all__ = ["Label", "Taxonomy", "TaxonomyError", "load_taxonomy", "parse_taxonom
 #: The label config every command reads when none is named (``label_config/framing.xml``).
 DEFAULT_CONFIG = LABEL_CONFIG_DIR / "framing.xml"
 
+#: Model files made before models stored :attr:`Taxonomy.structure_hash` stored the whole XML's
+#: :attr:`Taxonomy.config_hash`. The earlier versions of ``framing.xml``, by that hash, with the
+#: structure hash of their labels: such a model stays valid while the label structure is the same.
+EARLIER_CONFIG_HASHES = {
+    # label_config/framing.xml before issue #13 (the shipped framing-1ba6010639 stores this one)
+    "53fdd4001dc9412f775387c9e9701cc4329a19861d513fc2bded291661d83226":
+        "2f1035bab46837b4725050e895fd1243a1e77a7822c58acceba9050292e2a259",
+    # its first version
+    "43535ae37a8e3ca2618df135649eb4b99b02bffdbfac01f2ea8d590fad3aa458":
+        "2f1035bab46837b4725050e895fd1243a1e77a7822c58acceba9050292e2a259",
+}
+
 
 class TaxonomyError(AnnotatorError, ValueError):
     """The label config is missing or does not have the expected structure."""
@@ -32,11 +49,17 @@ class TaxonomyError(AnnotatorError, ValueError):
 
 @dataclass(frozen=True)
 class Label:
-    """One span label: its stable id, the annotator-facing hint and a colour."""
+    """One span label: its stable id, the annotator-facing hint, a colour and its pre-filled reliability.
+
+    ``reliability`` is the reliability choice a pre-annotation gives a region of
+    this label (the XML's ``reliability`` attribute), ``None`` to leave it to the
+    annotator.
+    """
 
     id: str
     hint: str = ""
     color: str = "#888888"
+    reliability: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +80,9 @@ class Taxonomy:
         ``name`` of the per-region reliability ``<Choices>``.
     reliability_choices : tuple of str
         Reliability values.
+    reliability_labels : tuple of str
+        Span labels whose regions get a reliability choice (the ``whenLabelValue``
+        of the reliability ``<Choices>``; every label when it has none).
     rating_from_name : str
         ``name`` of the document-level framing-risk ``<Choices>``.
     rating_choices : tuple of str
@@ -71,6 +97,7 @@ class Taxonomy:
     text_field: str
     reliability_from_name: str
     reliability_choices: tuple
+    reliability_labels: tuple
     rating_from_name: str
     rating_choices: tuple
     xml: str = field(repr=False)
@@ -86,6 +113,29 @@ class Taxonomy:
         """SHA-256 of the canonicalised XML (whitespace and comments ignored)."""
         canonical = ET.canonicalize(self.xml, strip_text=True, with_comments=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    @property
+    def structure_hash(self) -> str:
+        """SHA-256 of what a model depends on: span label ids, reliability choices and ratings, in order.
+
+        Hints, colours, headers and layout do not change it (unlike :attr:`config_hash`),
+        so a model stays valid across presentation-only edits of the XML.
+        """
+        structure = {"labels": list(self.label_ids), "reliability": list(self.reliability_choices),
+                     "rating": list(self.rating_choices)}
+        return hashlib.sha256(json.dumps(structure, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+    def fits_model_hash(self, stored: str | None) -> bool:
+        """Whether a model that stored the label-config hash ``stored`` was built for these labels:
+        their :attr:`structure_hash`, this XML's :attr:`config_hash`, or an earlier XML's with the
+        same structure (:data:`EARLIER_CONFIG_HASHES`)."""
+        return stored in (self.structure_hash, self.config_hash) or \
+            EARLIER_CONFIG_HASHES.get(stored) == self.structure_hash
+
+    @property
+    def reliability_prefill(self) -> dict:
+        """``{label id: reliability choice}`` for the labels whose regions get a pre-filled reliability."""
+        return {label.id: label.reliability for label in self.labels if label.reliability}
 
     def color(self, label_id: str) -> str:
         for label in self.labels:
@@ -109,6 +159,28 @@ def _one(root: ET.Element, predicate, what: str, path: str) -> ET.Element:
     return found[0]
 
 
+def _reliability(per_region: ET.Element, labels: tuple, path: str) -> tuple[tuple, tuple]:
+    """The reliability choices and the labels they apply to, checked against the labels' pre-fills."""
+    choices = tuple(c.get("value") for c in per_region if c.tag == "Choice")
+    when = [v.strip() for v in (per_region.get("whenLabelValue") or "").split(",") if v.strip()]
+    ids = [label.id for label in labels]
+    unknown = [v for v in when if v not in ids]
+    if unknown:
+        raise TaxonomyError(f"{path}: whenLabelValue of the per-region <Choices> names unknown labels: "
+                            f"{', '.join(unknown)}")
+    applies = tuple(when) if when else tuple(ids)
+    for label in labels:
+        if label.reliability is None:
+            continue
+        if label.reliability not in choices:
+            raise TaxonomyError(f"{path}: label {label.id!r} pre-fills reliability {label.reliability!r}, "
+                                f"not one of {', '.join(choices)}")
+        if label.id not in applies:
+            raise TaxonomyError(f"{path}: label {label.id!r} pre-fills a reliability but the reliability "
+                                "choice does not apply to it (whenLabelValue)")
+    return choices, applies
+
+
 def parse_taxonomy(xml: str, path: str = "<string>") -> Taxonomy:
     """Parse a Label Studio labelling config into a :class:`Taxonomy`."""
     try:
@@ -117,7 +189,7 @@ def parse_taxonomy(xml: str, path: str = "<string>") -> Taxonomy:
         raise TaxonomyError(f"{path}: not valid XML: {exc}") from None
     labels_el = _one(root, lambda e: e.tag == "Labels", "<Labels> tag", path)
     labels = tuple(
-        Label(el.get("value"), el.get("hint", ""), el.get("background", "#888888"))
+        Label(el.get("value"), el.get("hint", ""), el.get("background", "#888888"), el.get("reliability") or None)
         for el in labels_el
         if el.tag == "Label"
     )
@@ -134,13 +206,15 @@ def parse_taxonomy(xml: str, path: str = "<string>") -> Taxonomy:
     rating = _one(
         root, lambda e: e.tag == "Choices" and e.get("perRegion") != "true", "document-level <Choices>", path
     )
+    reliability_choices, reliability_labels = _reliability(per_region, labels, path)
     return Taxonomy(
         labels=labels,
         span_from_name=labels_el.get("name"),
         to_name=to_name,
         text_field=value[1:],
         reliability_from_name=per_region.get("name"),
-        reliability_choices=tuple(c.get("value") for c in per_region if c.tag == "Choice"),
+        reliability_choices=reliability_choices,
+        reliability_labels=reliability_labels,
         rating_from_name=rating.get("name"),
         rating_choices=tuple(c.get("value") for c in rating if c.tag == "Choice"),
         xml=xml,

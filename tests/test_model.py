@@ -30,7 +30,7 @@ def test_trains_end_to_end_on_a_real_subset(small_model):
     assert d["n"] == 35 and -1 <= d["spearman"] <= 1 and 0 <= d["mae"] <= 100  # 30 PTC + 5 rated seeds
     assert np.array(d["band_confusion"]).sum() == 35
     assert m.data_summary_["articles_per_corpus"] == {"polnear": 30, "ptc": 30, "seeds": 5, "szeged": 30}
-    assert m.model_version.startswith("framing-") and m.label_config_hash == load_taxonomy().config_hash
+    assert m.model_version.startswith("framing-") and m.label_config_hash == load_taxonomy().structure_hash
 
 
 def test_score_frame_shape_and_evidence(small_model):

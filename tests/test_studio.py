@@ -35,6 +35,7 @@ from annotator.agreement import agreement
 from annotator.articles import read_articles
 from annotator.cli import main
 from annotator.dataset import read_dataset
+from annotator.errors import AnnotatorError
 from annotator.taxonomy import load_taxonomy
 
 pytestmark = pytest.mark.studio
@@ -133,22 +134,38 @@ def test_push_creates_one_task_per_article(first_push, articles):
         assert data[TAX.text_field] == good.loc[good["id"] == aid, "text"].item()
     seed = by_id[int(pushed["task_id"][0])]["data"]
     assert seed["date"] == "2021-09-03" and not seed[TAX.text_field].startswith(" date")
+    # no title column: the first line of the text, shortened at a word to 120 characters
+    first_line = seed[TAX.text_field].splitlines()[0]
+    assert seed["title"].endswith("…") and len(seed["title"]) <= 120
+    assert first_line.startswith(seed["title"][:-1]) and first_line[len(seed["title"]) - 1] == " "
+    assert set(seed) >= {"title", "outlet", "url", "date", "article_id"}
     emoji = by_id[int(pushed.loc[pushed["article_id"] == "emoji-1", "task_id"].item())]
     assert emoji["data"]["title"] == "Émigrés 🎉" and emoji["data"]["url"] == "https://example.org/e"
+    assert emoji["data"]["outlet"] == "Test" and emoji["data"]["date"] == "2026-11-01"
     (pred,) = emoji["predictions"]
     assert pred["model_version"] == "test-v1"
     result = pred["result"]
-    assert {r["from_name"] for r in result} == {TAX.span_from_name}
+    spans = [r for r in result if r["from_name"] == TAX.span_from_name]
+    assert {r["from_name"] for r in result} == {TAX.span_from_name, TAX.reliability_from_name}
     # Label Studio stores our offsets verbatim; they are Python (code point) indices into the text.
     for r in result:
         v = r["value"]
         assert EMOJI_TEXT[v["start"]:v["end"]] == v["text"]
-    starts = {r["value"]["text"]: r["value"]["start"] for r in result}
+    starts = {r["value"]["text"]: r["value"]["start"] for r in spans}
     assert starts["terrorists"] == EMOJI_TEXT.index("terrorists") == 19
     assert starts["rumours 🎉"] == EMOJI_TEXT.index("rumours") == 75
-    assert pred["score"] == pytest.approx(sum(0.5 + 0.1 * i for i in range(len(result))) / len(result))
+    # each region keeps its own score; a tagger gives no document score (it would read as the risk)
+    assert [r["score"] for r in spans] == pytest.approx([0.5 + 0.1 * i for i in range(len(spans))])
+    assert pred["score"] is None
+    # the anonymous source's reliability is pre-filled on its own region; the named one is left open
+    (rel,) = [r for r in result if r["from_name"] == TAX.reliability_from_name]
+    anon = next(r for r in spans if r["value"]["labels"] == [ANON])
+    assert rel["id"] == anon["id"] and rel["value"]["choices"] == [TAX.reliability_prefill[ANON]]
+    assert (rel["value"]["start"], rel["value"]["end"]) == (anon["value"]["start"], anon["value"]["end"])
+    assert NAMED in {r["value"]["labels"][0] for r in spans} and NAMED not in TAX.reliability_prefill
     plain = by_id[int(pushed.loc[pushed["article_id"] == "plain-1", "task_id"].item())]
     assert plain["predictions"][0]["result"][0]["value"]["text"] == "Taliban"
+    assert plain["data"]["title"] == PLAIN_TEXT
 
 
 def test_push_again_creates_no_task(pushed, client, articles):
@@ -373,6 +390,130 @@ def test_cli_pull_and_push_with_environment(annotated, studio_server, tmp_path, 
                    for p in (tmp_path / "ds").iterdir() if p.suffix == ".json")
 
 
+# --- pre-annotations from the framing model; reliability and rating pre-filled ------------------
+
+
+def test_build_prediction_fills_every_field():
+    text = "Officials said the terrorists fled, Reuters reported."
+    spans = [{"label": ANON, "start": 0, "end": 9, "score": 0.8}, {"label": LOADED, "start": 19, "end": 29,
+                                                                    "score": 0.6},
+             {"label": NAMED, "start": 36, "end": 43, "score": 0.7}]
+    pred = S.build_prediction(text, spans, "framing-x", TAX, risk=89.9, band=HIGH)
+    assert pred["score"] == pytest.approx(0.899) and pred["model_version"] == "framing-x"
+    by = {}
+    for r in pred["result"]:
+        by.setdefault(r["from_name"], []).append(r)
+    assert [r["score"] for r in by[TAX.span_from_name]] == [0.8, 0.6, 0.7]
+    (rel,) = by[TAX.reliability_from_name]
+    assert rel["id"] == by[TAX.span_from_name][0]["id"] and rel["value"] == {
+        "start": 0, "end": 9, "text": "Officials", "choices": [TAX.reliability_prefill[ANON]]}
+    (rating,) = by[TAX.rating_from_name]
+    assert rating["value"] == {"choices": [HIGH]} and "start" not in rating["value"]
+    # a tagger: no rating and no score
+    bare = S.build_prediction(text, spans, "tagger-x", TAX)
+    assert "score" not in bare and TAX.rating_from_name not in {r["from_name"] for r in bare["result"]}
+    with pytest.raises(AnnotatorError, match="not a framing-risk rating"):
+        S.build_prediction(text, spans, "framing-x", TAX, risk=50.0, band="medium")
+
+
+@pytest.fixture(scope="module")
+def shipped_model():
+    from annotator.model import load_model
+
+    return load_model()
+
+
+def test_push_with_the_framing_model_prefills_reliability_and_rating(client, shipped_model):
+    """What `make demo` pushes: spans, reliability of anonymous sources, the rating from the band, score = risk/100."""
+    seeds = read_articles(str(ROOT / "seeds"))
+    out = S.push(seeds, "issue-13 prefilled", tagger=shipped_model, studio=client, progress=False)
+    assert list(out["status"]) == ["created"] * len(seeds)
+    scores = shipped_model.score(seeds).set_index("id")
+    proj = client.get_project("issue-13 prefilled")
+    tasks = [t.model_dump() for t in client.sdk.tasks.list(project=proj.id, fields="all", page_size=100)]
+    assert len(tasks) == len(seeds)
+    n_anon = 0
+    for t in tasks:
+        data = t["data"]
+        assert data["title"] and set(data) >= {"title", "outlet", "url", "date"}
+        (pred,) = t["predictions"]
+        assert pred["model_version"] == shipped_model.model_version
+        row = scores.loc[data["article_id"]]
+        assert pred["score"] == pytest.approx(row["risk"] / 100)
+        ratings = [r for r in pred["result"] if r["from_name"] == TAX.rating_from_name]
+        assert [r["value"]["choices"] for r in ratings] == [[row["band"]]]
+        spans = {r["id"]: r for r in pred["result"] if r["from_name"] == TAX.span_from_name}
+        assert len(spans) == len(row["spans"])
+        rel = {r["id"]: r["value"]["choices"] for r in pred["result"] if r["from_name"] == TAX.reliability_from_name}
+        for rid, r in spans.items():
+            label = r["value"]["labels"][0]
+            assert rel.get(rid) == ([TAX.reliability_prefill[label]] if label in TAX.reliability_prefill else None)
+            n_anon += label == ANON
+    assert n_anon >= 3  # seed 000 alone has several anonymous "sources"
+
+
+# --- a second annotator -------------------------------------------------------------------------
+
+
+def _fake_local_server(studio_server, data_dir: Path) -> Path:
+    """A local-server data dir (state.json, credentials.json) for the session's server."""
+    data_dir.mkdir()
+    (data_dir / "state.json").write_text(json.dumps({"pid": studio_server.pid, "url": studio_server.url}))
+    (data_dir / "credentials.json").write_text(json.dumps({
+        "url": studio_server.url, "email": studio_server.email, "password": studio_server.password,
+        "api_key": studio_server.token}))
+    return data_dir
+
+
+def _log_in(url, email, password):
+    """Log in through Label Studio's login form, as a browser does; the logged-in user's email, else None."""
+    with httpx.Client(base_url=url, trust_env=False, timeout=30) as c:
+        c.get("/user/login/")
+        c.post("/user/login/", data={"email": email, "password": password,
+                                     "csrfmiddlewaretoken": c.cookies.get("csrftoken")})
+        me = c.get("/api/current-user/whoami")
+        return me.json()["email"] if me.status_code == 200 else None
+
+
+def test_studio_user_add(studio_server, client, tmp_path):
+    data_dir = _fake_local_server(studio_server, tmp_path / "local")
+    runner = CliRunner()
+    r = runner.invoke(main, ["studio", "user", "add", "New.Annotator@Example.org", "--data-dir", str(data_dir)])
+    assert r.exit_code == 0, r.output
+    stored = json.loads((data_dir / "annotators.json").read_text())
+    password = stored["new.annotator@example.org"]["password"]
+    assert stat.S_IMODE(os.stat(data_dir / "annotators.json").st_mode) == 0o600
+    assert f"{studio_server.url}/user/login/" in r.output and "new.annotator@example.org" in r.output
+    assert str(data_dir / "annotators.json") in r.output
+    assert password not in r.output and studio_server.token not in r.output and "token" not in r.output
+    assert _log_in(studio_server.url, "new.annotator@example.org", password) == "new.annotator@example.org"
+    assert _log_in(studio_server.url, "new.annotator@example.org", "wrong-password") is None
+    # a member of the organization: sees the projects
+    assert "new.annotator@example.org" in {u.email for u in client.sdk.users.list()}
+    # adding them again changes nothing and says so in one line
+    r = runner.invoke(main, ["studio", "user", "add", "new.annotator@example.org", "--data-dir", str(data_dir)])
+    _one_line_error(r, r"new.annotator@example.org already has an account at .*nothing changed")
+    assert json.loads((data_dir / "annotators.json").read_text()) == stored
+    # a password from a file is used as given, and not copied anywhere
+    pw_file = tmp_path / "pw.txt"
+    pw_file.write_text("a long enough password\n")
+    r = runner.invoke(main, ["studio", "user", "add", "third@example.org", "--data-dir", str(data_dir),
+                             "--password-file", str(pw_file)])
+    assert r.exit_code == 0, r.output
+    assert str(pw_file) in r.output and "a long enough password" not in r.output
+    assert _log_in(studio_server.url, "third@example.org", "a long enough password") == "third@example.org"
+    assert "third@example.org" not in json.loads((data_dir / "annotators.json").read_text())
+    pw_file.write_text("short\n")
+    r = runner.invoke(main, ["studio", "user", "add", "fourth@example.org", "--data-dir", str(data_dir),
+                             "--password-file", str(pw_file)])
+    _one_line_error(r, "has 5 characters: Label Studio needs 8 to 128")
+
+
+def test_studio_user_add_needs_the_local_server(tmp_path):
+    r = CliRunner().invoke(main, ["studio", "user", "add", "a@example.org", "--data-dir", str(tmp_path / "none")])
+    _one_line_error(r, r"local Label Studio .* is not running: start it with 'annotator studio up'")
+
+
 # --- errors -----------------------------------------------------------------------------------
 
 
@@ -516,6 +657,16 @@ def test_resolution_order(studio_server, tmp_path, monkeypatch):
 
 
 # --- the local server -------------------------------------------------------------------------
+
+
+def test_migration_progress_counts_applied_migrations(studio_server, tmp_path):
+    """The first start's progress line counts the migrations applied so far (read-only, from its sqlite)."""
+    from annotator.studio.server import applied_migrations
+
+    assert applied_migrations(studio_server.template) > 100
+    assert applied_migrations(tmp_path) is None
+    (tmp_path / "label_studio.sqlite3").write_bytes(b"")  # created, not migrated yet
+    assert applied_migrations(tmp_path) is None
 
 
 def test_local_server_up_status_down(studio_server, tmp_path):

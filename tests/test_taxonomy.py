@@ -1,10 +1,11 @@
 """The label set comes from label_config/framing.xml and nowhere else."""
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from annotator.taxonomy import DEFAULT_CONFIG, TaxonomyError, load_taxonomy, parse_taxonomy
+from annotator.taxonomy import DEFAULT_CONFIG, EARLIER_CONFIG_HASHES, TaxonomyError, load_taxonomy, parse_taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,6 +19,73 @@ def test_roles_found_by_structure():
     assert tax.rating_from_name == "framing_risk"
     assert tax.rating_choices == ("low", "elevated", "high")
     assert all(label.hint for label in tax.labels)
+    # the reliability choice is for source regions; an anonymous source is pre-filled `anonymous`
+    assert tax.reliability_labels == ("anonymous_source", "named_source")
+    assert tax.reliability_prefill == {"anonymous_source": "anonymous"}
+
+
+def test_xml_shows_reliability_beside_source_regions_as_one_choice():
+    """What annotators see: one radio choice, only for a selected source region, beside the text."""
+    root = ET.fromstring(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    tax = load_taxonomy()
+    (rel,) = [e for e in root.iter("Choices") if e.get("perRegion") == "true"]
+    assert rel.get("choice") == "single-radio"
+    assert rel.get("visibleWhen") == "region-selected" and rel.get("whenTagName") == tax.span_from_name
+    assert rel.get("whenLabelValue").split(",") == list(tax.reliability_labels)
+    (rating,) = [e for e in root.iter("Choices") if e.get("perRegion") != "true"]
+    assert rating.get("choice") == "single-radio"
+    # the text and the choices sit side by side: the choices are in the flex row's second column
+    parent = {child: el for el in root.iter() for child in el}
+    row = parent[parent[rel]]
+    assert "display: flex" in row.get("style", "")
+    text_col, side_col = [c for c in row if c.tag == "View"]
+    assert [e.get("name") for e in text_col.iter("Text")] == [tax.to_name]
+    assert rel in list(side_col) and rating in list(side_col)
+    # the task header shows the article's title and metadata
+    headers = [e.get("value") for e in root.iter("Header")]
+    assert {"$title", "$outlet", "$date", "$url"} <= set(headers)
+
+
+def test_structure_hash_ignores_presentation(tmp_path):
+    """A model checks the structure hash: hints, colours, headers and layout do not invalidate it."""
+    xml = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    tax = load_taxonomy()
+    cosmetic = parse_taxonomy(xml.replace('background="#e03131"', 'background="#000000"')
+                              .replace("Framing risk of the whole article", "Framing risk")
+                              .replace("column-gap: 2em", "column-gap: 3em"))
+    assert cosmetic.config_hash != tax.config_hash
+    assert cosmetic.structure_hash == tax.structure_hash
+    renamed = parse_taxonomy(xml.replace('<Choice value="high"', '<Choice value="severe"'))
+    assert renamed.structure_hash != tax.structure_hash
+    reordered = parse_taxonomy(xml.replace('value="on_record"', 'value="TMP"').replace(
+        'value="involved_party"', 'value="on_record"').replace('value="TMP"', 'value="involved_party"'))
+    assert reordered.structure_hash != tax.structure_hash
+
+
+def test_models_fit_while_the_label_structure_is_unchanged():
+    """What load_model checks: the structure hash, this XML's hash, or an earlier XML's of the same structure."""
+    tax = load_taxonomy()
+    earlier = next(iter(EARLIER_CONFIG_HASHES))  # what the model shipped before issue #13 stores
+    assert tax.fits_model_hash(tax.structure_hash) and tax.fits_model_hash(tax.config_hash)
+    assert tax.fits_model_hash(earlier)
+    changed = parse_taxonomy(DEFAULT_CONFIG.read_text(encoding="utf-8").replace('<Choice value="high"',
+                                                                                 '<Choice value="severe"'))
+    assert not changed.fits_model_hash(earlier) and not changed.fits_model_hash(tax.structure_hash)
+    assert not tax.fits_model_hash("0" * 64) and not tax.fits_model_hash(None)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (('reliability="anonymous"', 'reliability="whispered"'), "pre-fills reliability 'whispered'"),
+    (('whenLabelValue="anonymous_source,named_source"', 'whenLabelValue="named_source"'),
+     "does not apply to it"),
+    (('whenLabelValue="anonymous_source,named_source"', 'whenLabelValue="anonymous_source,source"'),
+     "unknown labels: source"),
+])
+def test_bad_reliability_settings_are_refused(edit, message):
+    xml = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    assert edit[0] in xml
+    with pytest.raises(TaxonomyError, match=re.escape(message)):
+        parse_taxonomy(xml.replace(*edit))
 
 
 def test_new_label_in_xml_is_picked_up_and_changes_hash(tmp_path):

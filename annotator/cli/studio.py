@@ -40,7 +40,7 @@ def studio_group():
 @click.option("--timeout", type=click.FloatRange(min=1), default=300, show_default=True,
               help="Seconds to wait for the server to answer /health.")
 def studio_up(data_dir, port, timeout):
-    """Start Label Studio on 127.0.0.1 (first start migrates its database: about a minute).
+    """Start Label Studio on 127.0.0.1 (first start migrates its database: usually 1-3 minutes).
 
     \b
     Examples:
@@ -89,6 +89,36 @@ def studio_status(data_dir):
         click.echo(f"down ({st['data_dir']})")
 
 
+@studio_group.group("user", short_help="Add annotators to the local Label Studio.")
+def studio_user_group():
+    """Annotators of the local Label Studio.
+
+    \b
+    Example:
+      annotator studio user add ana@example.org
+    """
+
+
+@studio_user_group.command("add", short_help="Add an annotator and say how they log in.")
+@click.argument("email")
+@click.option("--password-file", type=click.Path(dir_okay=False), default=None,
+              help="File whose first line is their password. Default: a random one, kept in annotators.json.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Data dir of the server.")
+def studio_user_add(email, password_file, data_dir):
+    """Add an annotator (EMAIL) to the local Label Studio and say how they log in.
+
+    \b
+    Examples:
+      annotator studio user add ana@example.org
+      annotator studio user add ben@example.org --password-file ben.txt
+    """
+    from ..studio import add_local_user
+
+    added = add_local_user(email, password_file=password_file, data_dir=data_dir)
+    click.echo(f"added {added.email} to Label Studio at {added.url}\nthey log in at {added.login_url} as "
+               f"{added.email} with the password in {added.password_file}")
+
+
 @click.command("push", short_help="Import articles into Label Studio with pre-annotations.")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path())
 @click.option("--project", required=True, help="Label Studio project title (created when missing).")
@@ -127,9 +157,10 @@ def push_command(inputs, project, tagger_path, rules_only, no_predictions, chunk
     elif rules_only:
         tagger = RulesTagger()
     else:
-        from ..model import load_tagger
+        from ..model import load_model, load_tagger
+        from ..studio import holds_framing_model  # a framing model also pre-fills the rating; a tagger: spans
 
-        tagger = load_tagger(tagger_path)
+        tagger = (load_model if holds_framing_model(tagger_path) else load_tagger)(tagger_path)
     studio = connect(url, data_dir=data_dir, timeout=timeout)
     out = push(list(inputs), project, tagger=tagger, studio=studio, chunk_size=chunk_size)
     if summary:

@@ -75,16 +75,21 @@ def load_skops(path, extra_trusted=()):
 def load_model(path=None) -> FramingModel:
     """Load a framing model (default: the shipped ``models/framing.skops``).
 
-    Refuses pickles, untrusted types, and models built for another label config.
+    Refuses pickles, untrusted types, and models built for another label set: the model's
+    ``label_config_hash`` must fit the label config (:meth:`~annotator.taxonomy.Taxonomy.fits_model_hash`:
+    its structure hash, label ids, reliability choices and ratings in order, so presentation-only
+    edits of the XML keep a model valid; or, for model files that stored the hash of a whole XML,
+    that of this XML or of an earlier one with the same structure).
     """
     path = Path(path) if path is not None else DEFAULT_MODEL
     model = load_skops(path, extra_trusted=MODEL_TRUSTED)
     if not isinstance(model, FramingModel):
         raise AnnotatorError(f"{path}: not a framing model (found {type(model).__name__})")
-    ours = load_taxonomy().config_hash
-    if getattr(model, "label_config_hash", None) != ours:
-        raise AnnotatorError(f"{path}: built for another label config (hash {str(getattr(model, 'label_config_hash', None))[:12]}, "
-                             f"ours {ours[:12]}): retrain it with `annotator train`")
+    taxonomy = load_taxonomy()
+    stored = getattr(model, "label_config_hash", None)
+    if not taxonomy.fits_model_hash(stored):
+        raise AnnotatorError(f"{path}: built for another label config (hash {str(stored)[:12]}, "
+                             f"ours {taxonomy.structure_hash[:12]}): retrain it with `annotator train`")
     if not hasattr(model, "calib_x_"):
         raise AnnotatorError(f"{path}: made by an older version of annotator (step calibration): "
                              "retrain it with `annotator train`")

@@ -236,7 +236,7 @@ class FramingModel(BaseEstimator):
                               [f"{lab}_mean_probability" for lab in self.tagger_.labels_]
         ids = X["article_id"].astype(str).tolist() if "article_id" in X else [str(i) for i in range(len(X))]
         self.oof_ = {"risk": self._calibrate(oof), "target": 100 * target, "article_id": [ids[i] for i in idx]}
-        self.label_config_hash = load_taxonomy().config_hash
+        self.label_config_hash = load_taxonomy().structure_hash
         self.model_version = self._version()
         return self
 

@@ -14,10 +14,12 @@ import pandas as pd
 from ..io import atomic_output
 from .errors import StudioError
 
-__all__ = ["STATE_FILE", "CREDENTIALS_FILE", "LOG_FILE", "read_json", "write_csv", "utc_now"]
+__all__ = ["STATE_FILE", "CREDENTIALS_FILE", "ANNOTATORS_FILE", "LOG_FILE", "read_json", "write_csv", "utc_now"]
 
 STATE_FILE = "state.json"
 CREDENTIALS_FILE = "credentials.json"
+#: generated passwords of the annotators added to the local server (mode 0600)
+ANNOTATORS_FILE = "annotators.json"
 LOG_FILE = "server.log"
 
 

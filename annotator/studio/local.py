@@ -72,7 +72,7 @@ class LocalStudio:
 
     def up(self, port: int | None = None, *, timeout: float = 300, progress: bool = True,
            template: str | os.PathLike | None = None, template_credentials: dict | None = None) -> dict:
-        """Start the server unless it runs; return :meth:`status`. First start: about 45 s (migrations).
+        """Start the server unless it runs; return :meth:`status`. First start: 1-3 minutes (migrations).
 
         ``template`` (tests and benchmarks): on a first start, copy this migrated
         Label Studio data dir (:func:`annotator.studio.server.ensure_template`)
@@ -98,9 +98,9 @@ class LocalStudio:
         # missing, so this is idempotent and also recovers a first start interrupted mid-migration.
         env = server_env(self.ls_dir, email=creds["email"], password=creds["password"], token=creds["api_key"])
         if progress and first:
-            print("annotator: first start of Label Studio: migrating its database (about a minute)",
-                  file=sys.stderr, flush=True)
-        return self._start(creds, env, port, timeout=timeout, progress=progress)
+            print("annotator: first start of Label Studio: it migrates its database, usually 1-3 minutes "
+                  "(later starts take seconds); a progress line follows every 15 s", file=sys.stderr, flush=True)
+        return self._start(creds, env, port, timeout=timeout, progress=progress, first=first)
 
     def _credentials_for_start(self, first: bool) -> dict:
         creds = self.credentials()
@@ -112,7 +112,8 @@ class LocalStudio:
             write_json_atomic(self.credentials_path, creds, private=True)
         return creds
 
-    def _start(self, creds: dict, env: dict, port: int | None, *, timeout: float, progress: bool) -> dict:
+    def _start(self, creds: dict, env: dict, port: int | None, *, timeout: float, progress: bool,
+               first: bool = False) -> dict:
         """Start on ``port`` (else the previous port, else a free one) and record the state."""
         previous = re.search(r":(\d+)$", str(creds.get("url") or ""))
         for attempt in range(3):
@@ -126,7 +127,7 @@ class LocalStudio:
             url = f"http://127.0.0.1:{p}"
             try:
                 wait_healthy(url, proc=proc, pid=proc.pid, port=p, log_path=self.log_path, timeout=timeout,
-                             progress=progress)
+                             progress=progress, migrating=self.ls_dir if first else None)
             except PortTaken:
                 stop_server(proc.pid, proc)
                 if port:

@@ -1,42 +1,71 @@
-"""Pre-annotations: tagger spans -> a Label Studio prediction (``model_version``, ``score``, ``result``)."""
+"""Pre-annotations: spans, reliability and framing risk -> a Label Studio prediction (``model_version``, ``score``, ``result``).
+
+A prediction fills every field of the label config it can:
+
+* each span becomes a ``labels`` region with its own score;
+* a region whose label pre-fills a reliability (the ``reliability`` attribute of
+  its ``<Label>`` in the XML: an anonymous source is ``anonymous`` by definition)
+  gets that per-region choice; other source regions are left to the annotator;
+* with a framing model, the document's band pre-fills the framing-risk rating and
+  the prediction's ``score`` is the document risk on a 0-1 scale (``risk / 100``).
+  Without one (a tagger or the rules) there is no rating and no score: Label Studio
+  would show any number there as the article's risk.
+"""
 from __future__ import annotations
+
+import math
 
 from ..errors import AnnotatorError
 from ..taxonomy import Taxonomy
 from .offsets import py_to_ls_offsets
 
-__all__ = ["build_prediction", "checked_tags"]
+__all__ = ["build_prediction"]
 
 
 def build_prediction(text: str, spans: list[dict], model_version: str, taxonomy: Taxonomy,
-                     unit: str = "codepoint") -> dict:
-    """A Label Studio prediction ``{"model_version", "score", "result"}`` from tagger spans.
+                     unit: str = "codepoint", *, risk: float | None = None, band: str | None = None) -> dict:
+    """A Label Studio prediction ``{"model_version", "result"[, "score"]}`` for one article.
 
-    Each span becomes a ``labels`` region (``value.text`` is the article text at
-    the span, offsets converted with :func:`annotator.studio.offsets.py_to_ls_offsets`);
-    the score is the mean span score, 0 with no span.
+    Parameters
+    ----------
+    text : str
+        The article text (as in the task data).
+    spans : list of dict
+        ``label``, ``start``, ``end`` (Python offsets into ``text``) and ``score``.
+    model_version : str
+    taxonomy : Taxonomy
+    unit : str
+        Offset unit of the server (:func:`annotator.studio.offsets.py_to_ls_offsets`).
+    risk, band : optional
+        A framing model's 0-100 risk and band (a rating choice): the prediction's
+        ``score`` is ``risk / 100`` and the band pre-fills the framing-risk rating.
+
+    Returns
+    -------
+    dict
+        Spans as ``labels`` regions (``value.text`` is the article text at the
+        span), pre-filled reliability choices on those regions, the rating.
     """
     result = []
-    scores = []
+    prefill = taxonomy.reliability_prefill
     for i, sp in enumerate(spans):
         label = taxonomy.check_label(sp["label"])
         s, e = int(sp["start"]), int(sp["end"])
         if not 0 <= s < e <= len(text):
             raise AnnotatorError(f"tagger span {label} [{s}, {e}) is outside the article ({len(text)} characters)")
         ls_s, ls_e = py_to_ls_offsets(text, s, e, unit)
-        score = float(sp.get("score", 1.0))
-        scores.append(score)
-        result.append({
-            "id": f"p{i}", "from_name": taxonomy.span_from_name, "to_name": taxonomy.to_name, "type": "labels",
-            "score": score, "value": {"start": ls_s, "end": ls_e, "text": text[s:e], "labels": [label]},
-        })
-    score = sum(scores) / len(scores) if scores else 0.0
-    return {"model_version": str(model_version), "score": round(score, 6), "result": result}
-
-
-def checked_tags(tagger, texts: list[str]) -> list[list[dict]]:
-    """``tagger.tag(texts)``, checked to give one span list per text."""
-    spans = tagger.tag(texts)
-    if len(spans) != len(texts):
-        raise AnnotatorError(f"tagger returned {len(spans)} span lists for {len(texts)} texts")
-    return spans
+        where = {"start": ls_s, "end": ls_e, "text": text[s:e]}
+        result.append({"id": f"p{i}", "from_name": taxonomy.span_from_name, "to_name": taxonomy.to_name,
+                       "type": "labels", "score": float(sp.get("score", 1.0)), "value": {**where, "labels": [label]}})
+        if label in prefill:
+            result.append({"id": f"p{i}", "from_name": taxonomy.reliability_from_name, "to_name": taxonomy.to_name,
+                           "type": "choices", "value": {**where, "choices": [prefill[label]]}})
+    prediction = {"model_version": str(model_version), "result": result}
+    if band is not None:
+        if band not in taxonomy.rating_choices:
+            raise AnnotatorError(f"band {band!r} is not a framing-risk rating ({', '.join(taxonomy.rating_choices)})")
+        result.append({"id": "document", "from_name": taxonomy.rating_from_name, "to_name": taxonomy.to_name,
+                       "type": "choices", "value": {"choices": [band]}})
+    if risk is not None and not math.isnan(risk):
+        prediction["score"] = round(float(risk) / 100.0, 6)
+    return prediction

@@ -1,14 +1,13 @@
 """``push``: articles -> tasks with pre-annotations in a Label Studio project, idempotently.
 
 Tasks are keyed by ``data.article_id`` (:mod:`annotator.studio.tasks`): a new
-article becomes a task with the tagger's prediction; an existing task gets a
-prediction only when the tagger's ``model_version`` is new to it; annotations
-are never touched.
+article becomes a task (data from :mod:`.task_data`) with the pre-annotator's
+prediction (:mod:`.preannotate`, :mod:`.predictions`); an existing task gets a
+prediction only when the ``model_version`` is new to it; annotations are never
+touched.
 """
 from __future__ import annotations
 
-import datetime as _dt
-import math
 import os
 import sys
 from collections.abc import Iterator
@@ -22,7 +21,9 @@ from ..articles import iter_articles
 from ..errors import AnnotatorError
 from ..taxonomy import Taxonomy, load_taxonomy
 from .client import Studio, connect
-from .predictions import build_prediction, checked_tags
+from .preannotate import Preannotation, preannotate
+from .predictions import build_prediction
+from .task_data import json_value, task_data
 from .tasks import KnownTask, existing_tasks, import_tasks
 
 __all__ = ["push", "PushRow", "SUMMARY_COLUMNS"]
@@ -88,8 +89,12 @@ def push(articles, project: str, *, tagger=None, url: str | None = None, api_key
         Project title; created from ``taxonomy`` when missing. An existing
         project must have the same label set (else :class:`StudioError`).
     tagger : object, optional
-        Anything with ``model_version`` and ``tag(texts) -> list of span dicts``
-        (:func:`annotator.model.load_tagger`). Each new task gets a prediction;
+        The pre-annotator (:mod:`annotator.studio.preannotate`): a framing model
+        (:func:`annotator.model.load_model`; spans, the reliability its rule gives
+        anonymous sources, the framing-risk rating from its band, score = risk / 100)
+        or a cue tagger, anything with ``model_version`` and ``tag(texts) -> list of
+        span dicts`` (:func:`annotator.model.load_tagger`, ``RulesTagger``; spans
+        and reliability, no rating, no score). Each new task gets a prediction;
         existing tasks without a prediction of this ``model_version`` get one
         added (annotations are never touched). ``None``: no predictions.
     studio, url, api_key, data_dir :
@@ -146,12 +151,12 @@ def _push_chunk(run: _Push, chunk: pd.DataFrame) -> list[PushRow]:
 def _plan_chunk(run: _Push, chunk: pd.DataFrame) -> _ChunkPlan:
     plan = _ChunkPlan(rows=[None] * len(chunk))
     for pos, rec in enumerate(chunk.itertuples(index=False)):
-        aid = _json_value(rec.article_id)
+        aid = json_value(rec.article_id)
         aid = None if aid is None else str(aid)
-        err = _json_value(rec.error)
+        err = json_value(rec.error)
         if err:
             plan.rows[pos] = PushRow(aid, None, "error", str(err))
-        elif aid is None or not isinstance(_json_value(rec.text), str) or not rec.text:
+        elif aid is None or not isinstance(json_value(rec.text), str) or not rec.text:
             plan.rows[pos] = PushRow(aid, None, "error", "missing article id or text")
         elif aid in run.seen:
             known = run.known.get(aid)
@@ -171,22 +176,22 @@ def _plan_chunk(run: _Push, chunk: pd.DataFrame) -> _ChunkPlan:
     return plan
 
 
-def _task(run: _Push, rec, spans: list[dict] | None) -> dict:
-    """The task JSON of one article: text, metadata, ``article_id`` and the prediction when tagged."""
-    data = {run.taxonomy.text_field: rec.text}
-    for col in ("title", "date", "outlet", "url"):
-        data[col] = _json_value(getattr(rec, col))
-    data["article_id"] = str(rec.article_id)
-    task = {"data": data}
-    if spans is not None:
-        task["predictions"] = [build_prediction(rec.text, spans, run.model_version, run.taxonomy, run.unit)]
+def _prediction(run: _Push, text: str, pre: Preannotation) -> dict:
+    return build_prediction(text, pre.spans, run.model_version, run.taxonomy, run.unit, risk=pre.risk, band=pre.band)
+
+
+def _task(run: _Push, rec, pre: Preannotation | None) -> dict:
+    """The task JSON of one article: its data (:func:`.task_data.task_data`) and the prediction when pre-annotated."""
+    task = {"data": task_data(rec, run.taxonomy.text_field)}
+    if pre is not None:
+        task["predictions"] = [_prediction(run, rec.text, pre)]
     return task
 
 
 def _import_new(run: _Push, recs: list) -> list[PushRow]:
     texts = [r.text for r in recs]
-    spans = checked_tags(run.tagger, texts) if run.tagger is not None else [None] * len(recs)
-    tasks = [_task(run, rec, sp) for rec, sp in zip(recs, spans)]
+    pres = preannotate(run.tagger, texts) if run.tagger is not None else [None] * len(recs)
+    tasks = [_task(run, rec, pre) for rec, pre in zip(recs, pres)]
     ids = import_tasks(run.studio, run.project_id, tasks)
     out = []
     for t in tasks:
@@ -198,10 +203,10 @@ def _import_new(run: _Push, recs: list) -> list[PushRow]:
 
 
 def _add_predictions(run: _Push, updates: list[_Update]) -> list[PushRow]:
-    spans = checked_tags(run.tagger, [u.text for u in updates])
+    pres = preannotate(run.tagger, [u.text for u in updates])
     preds = []
-    for u, sp in zip(updates, spans):
-        p = build_prediction(u.text, sp, run.model_version, run.taxonomy, run.unit)
+    for u, pre in zip(updates, pres):
+        p = _prediction(run, u.text, pre)
         p["task"] = u.task_id
         preds.append(p)
     run.studio.call("import predictions", run.studio.sdk.projects.import_predictions, id=run.project_id,
@@ -209,19 +214,6 @@ def _add_predictions(run: _Push, updates: list[_Update]) -> list[PushRow]:
     for u in updates:
         run.known[u.article_id].versions.add(run.model_version)
     return [PushRow(u.article_id, u.task_id, "updated", f"prediction {run.model_version} added") for u in updates]
-
-
-def _json_value(v):
-    """A cell as a JSON value: missing values -> ``None``, dates -> ISO strings, numpy scalars -> Python."""
-    if v is None or v is pd.NA or v is pd.NaT:
-        return None
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    if isinstance(v, (pd.Timestamp, _dt.date, _dt.datetime)):
-        return v.isoformat()
-    if hasattr(v, "item"):
-        return v.item()
-    return v
 
 
 def _article_chunks(articles, chunk_size: int) -> Iterator[pd.DataFrame]:

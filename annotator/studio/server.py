@@ -3,8 +3,8 @@
 The server is the installed ``label-studio`` package bound to 127.0.0.1, with
 its data in a given folder, sqlite, and no outbound calls (analytics, version
 check and Sentry are off). :func:`ensure_template` makes a migrated data dir
-once (about 45 s); :class:`TemplateServer` starts a throwaway server on a copy
-of it in about 5 s (tests and benchmarks).
+once (usually 1-3 minutes); :class:`TemplateServer` starts a throwaway server on a
+copy of it in about 5 s (tests and benchmarks).
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -147,12 +148,33 @@ class PortTaken(StudioError):
         super().__init__(f"port {port} was taken while Label Studio started")
 
 
+def applied_migrations(ls_data_dir) -> int | None:
+    """How many database migrations Label Studio has applied so far (``None`` while that cannot be read)."""
+    db = Path(ls_data_dir) / "label_studio.sqlite3"
+    if not db.is_file():
+        return None
+    try:
+        with sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=0.2) as con:
+            return int(con.execute("SELECT COUNT(*) FROM django_migrations").fetchone()[0])
+    except sqlite3.Error:  # no table yet, or locked by the migration being applied
+        return None
+
+
+def _migration_note(ls_data_dir) -> str:
+    n = applied_migrations(ls_data_dir)
+    return f", {n} migrations applied" if n else ""
+
+
 def wait_healthy(url: str, *, proc: subprocess.Popen | None = None, pid: int | None = None, port: int | None = None,
-                 log_path=None, timeout: float = 300, progress: bool = True, what: str = "Label Studio") -> float:
+                 log_path=None, timeout: float = 300, progress: bool = True, what: str = "Label Studio",
+                 migrating=None) -> float:
     """Poll ``GET url/health`` until ``{"status": "UP"}``; return seconds waited.
 
     Fails early when the process exits or when Label Studio moved to another
-    port because ``port`` was taken (:class:`PortTaken`).
+    port because ``port`` was taken (:class:`PortTaken`). With ``progress`` a
+    line with the time waited is printed every 15 s (updated in place on a
+    terminal); ``migrating`` (a first start: Label Studio's data dir) makes it
+    say so, with the number of migrations applied so far.
     """
     t0 = time.monotonic()
     tty = progress and sys.stderr.isatty()
@@ -171,10 +193,18 @@ def wait_healthy(url: str, *, proc: subprocess.Popen | None = None, pid: int | N
             raise StudioError(f"{what} did not answer {url}/health within {timeout:.0f} s (see {log_path})")
         if progress and (tty or waited - last_note >= 15):
             msg = f"annotator: waiting for {what} at {url} ... {waited:4.0f} s"
+            if migrating is not None:
+                msg = (f"annotator: {what} is migrating its database ... {_elapsed(waited)}"
+                       f"{_migration_note(migrating)}")
             sys.stderr.write(("\r" + msg) if tty else (msg + "\n"))
             sys.stderr.flush()
             last_note = waited
         time.sleep(0.5)
+
+
+def _elapsed(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    return f"{m} min {s:02d} s" if m else f"{s} s"
 
 
 def stop_server(pid: int, proc: subprocess.Popen | None = None, timeout: float = 20) -> bool:
@@ -215,10 +245,10 @@ def _template_ready(cache_dir: Path) -> bool:
 
 
 def ensure_template(cache_dir: str | os.PathLike, *, progress: bool = True) -> tuple[Path, dict]:
-    """A migrated Label Studio data dir made once with ``label-studio init`` (about 45 s).
+    """A migrated Label Studio data dir made once with ``label-studio init`` (usually 1-3 minutes).
 
     Returns ``(ls_dir, credentials)``: copy ``ls_dir`` (:func:`copy_template`)
-    and start on the copy, about 5 s instead of 45. The admin user, password and
+    and start on the copy, about 5 s instead of minutes. The admin user, password and
     legacy token (random, made with the template) are baked into every copy and
     kept in ``cache_dir/credentials.json`` (mode 0600): for tests and benchmarks
     on throwaway loopback servers. An incomplete ``cache_dir`` (or one from an
@@ -231,8 +261,8 @@ def ensure_template(cache_dir: str | os.PathLike, *, progress: bool = True) -> t
     try:
         with atomic_folder(cache_dir) as tmp:
             if progress:
-                print(f"annotator: making a Label Studio {LS_VERSION} template in {cache_dir} (once, about 45 s)",
-                      file=sys.stderr, flush=True)
+                print(f"annotator: making a Label Studio {LS_VERSION} template in {cache_dir} "
+                      "(once: it migrates a database, usually 1-3 minutes)", file=sys.stderr, flush=True)
             creds = new_credentials()
             write_json_atomic(tmp / CREDENTIALS_FILE, creds, private=True)
             _init_data_dir(tmp / "ls", creds)
