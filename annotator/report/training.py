@@ -11,6 +11,7 @@ from ..agreement import agreement, agreement_to_json
 from ..corpora import LOADERS
 from ..errors import AnnotatorError
 from ..model import load_model
+from ..model.naming import EDGE_MARK, FeatureLayout, name_columns
 from ..training import load_training_data
 from .plots import training_plots
 from .render import render
@@ -30,36 +31,37 @@ def _top_terms(model, k):
     return out
 
 
+#: The document model's feature kinds, in the order of its columns, as the report titles them.
+_KINDS = (("word", "words (TF-IDF)"), ("bigram", "word bigrams (TF-IDF)"),
+          ("characters", "character n-grams within words"))
+
+
 def _doc_features(model, k):
+    """Per kind of document feature (words, bigrams, character n-grams), the ``k`` largest coefficients
+    each way, named by what they are (bigrams the model did not record are left out and counted), and
+    every cue feature. Coefficients are compared within a kind only: the kinds are scaled differently."""
     coef = np.asarray(model.ridge_.coef_, dtype=float).ravel()
-    tagger = model.tagger_
-    words = tagger.vocabulary_.split("\n") if tagger.vocabulary_ else []
-    n_vocab = tagger.tables_.shape[2]
-    names = list(getattr(model, "feature_names_", []))
-    n_dense = len(names)
-    n_hashed = len(coef) - n_vocab - n_dense
-    n_bigram = min(n_hashed, 1 << int(getattr(model, "bigram_bits", 0))) if hasattr(model, "bigram_bits") else n_hashed
-
-    def name(c):
-        if c < n_vocab:
-            return ("word", words[c] if c < len(words) else "<padding/unknown>")
-        if c < n_vocab + n_bigram:
-            return ("bigram", f"hashed bucket {c - n_vocab}")
-        if c < n_vocab + n_hashed:
-            return ("char n-gram", f"hashed bucket {c - n_vocab - n_bigram}")
-        return ("cue", names[c - n_vocab - n_hashed])
-
-    order = np.argsort(-np.abs(coef))
-    top = {"up": [], "down": []}
-    for c in order:
-        if len(top["up"]) >= k and len(top["down"]) >= k:
-            break
-        kind, nm = name(int(c))
-        side = "up" if coef[c] > 0 else "down"
-        if len(top[side]) < k and coef[c] != 0:
-            top[side].append({"feature": nm, "kind": kind, "coefficient": float(coef[c])})
-    cues = [{"feature": names[i], "coefficient": float(coef[n_vocab + n_hashed + i])} for i in range(n_dense)]
-    return top, cues, n_hashed
+    layout = FeatureLayout.of(model)
+    lo, tables, unnamed = 0, [], 0
+    for (kind, title), size in zip(_KINDS, (layout.n_vocab, layout.n_bigram, layout.n_char)):
+        block = coef[lo:lo + size]
+        order = np.argsort(-np.abs(block), kind="stable")
+        order = order[block[order] != 0]
+        sides = {"up": order[block[order] > 0][:4 * k], "down": order[block[order] < 0][:4 * k]}
+        table = {"kind": kind, "title": title, "up": [], "down": []}
+        for side, picked in sides.items():
+            for (_, name), c in zip(name_columns(model, lo + picked), picked.tolist()):
+                if name is None:
+                    unnamed += 1
+                    continue
+                table[side].append({"feature": name, "coefficient": float(block[c])})
+                if len(table[side]) >= k:
+                    break
+        tables.append(table)
+        lo += size
+    cues = [{"feature": name, "coefficient": float(coef[lo + i])}
+            for i, (_, name) in enumerate(name_columns(model, range(lo, len(coef))))]
+    return tables, cues, unnamed
 
 
 def _agreement(dataset, summary):
@@ -136,9 +138,12 @@ def training_report(model, output, *, dataset=None, top_terms=15, top_features=1
     oof = getattr(model, "oof_", None)
     data = getattr(model, "data_summary_", {}) or {}
     top_terms_ = _top_terms(model, top_terms)
-    top, cues, n_hashed = _doc_features(model, top_features)
+    kinds, cues, unnamed = _doc_features(model, top_features)
     agree, agree_note = _agreement(dataset, data)
     worst_rows = _worst_errors(model, oof, data, worst)
+    team_ids = {r["article_id"] for r in ((metrics.get("team") or {}).get("document") or {}).get("rows", [])}
+    for row in worst_rows:
+        row["team"] = row["article_id"] in team_ids
     confusion = d.get("band_confusion") or []
     cmax = max([max(r) for r in confusion if r] or [1]) or 1
     summary = {
@@ -150,9 +155,12 @@ def training_report(model, output, *, dataset=None, top_terms=15, top_features=1
         "versions": getattr(model, "versions_", {}),
         "data": data,
         "document": d,
+        "corpora": metrics.get("corpora"),
+        "team": metrics.get("team"),
+        "notes": metrics.get("notes", []),
         "spans": spans,
         "top_terms": top_terms_,
-        "document_features": {"top": top, "cues": cues, "hashed_columns": n_hashed},
+        "document_features": {"kinds": kinds, "cues": cues, "unnamed_bigrams": unnamed, "edge_mark": EDGE_MARK},
         "agreement": agree,
         "agreement_note": agree_note,
         "worst_errors": worst_rows,
@@ -160,6 +168,6 @@ def training_report(model, output, *, dataset=None, top_terms=15, top_features=1
                               "model's strongest spans in the article, when its corpus can be read here."),
     }
     curves = getattr(getattr(model, "tagger_", None), "fit_report_", None)
-    plots = training_plots(d, spans, oof, curves)
+    plots = training_plots(d, spans, oof, curves, team=(metrics.get("team") or {}).get("document"))
     return render("training.html.j2", output, summary, plots=plots, cmax=cmax,
                   span_table=[r for r in spans], title=f"Training report: {summary['model_version']}")
