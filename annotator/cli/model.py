@@ -66,26 +66,37 @@ def evaluate_command(corpora, folds, limit, json_out):
         write_text_atomic(json_out, table.to_json(orient="records", indent=1))
 
 
-@click.command("train", short_help="Train the framing model from datasets and/or corpora.")
+@click.command("train", short_help="Train the framing model on a team's datasets and/or corpora.")
 @click.argument("datasets", nargs=-1)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Model file to write (.skops).")
 @click.option("--span-cv", default=3, show_default=True, help="Folds for the cross-validated span figures (0: skip).")
 @click.option("--limit", type=int, default=None, help="At most this many articles per corpus (quick runs).")
-def train_command(datasets, output, span_cv, limit):
-    """Train the framing model from pulled datasets and/or corpora (ptc, polnear, szeged, corpora).
+@click.option("--team-weight", type=click.IntRange(1, 100), default=5, show_default=True,
+              help="How many times each of the team's articles counts in the span tagger.")
+@click.option("--no-corpora", is_flag=True, help="Train on the team's datasets alone (no corpus under them).")
+def train_command(datasets, output, span_cv, limit, team_weight, no_corpora):
+    """Train the framing model on a team's pulled datasets and/or corpora (ptc, polnear, szeged, corpora).
 
-    With no DATASETS, trains on all three shared corpora. A DATASET is a folder
-    written by 'annotator pull', or a corpus name.
+    A DATASET is a folder written by 'annotator pull', or a corpus name. A dataset
+    folder alone is trained on top of the three shared corpora (an article id in the
+    dataset wins over the same id in a corpus); name corpora to choose others. With
+    no DATASETS, trains on the three shared corpora. The team's ratings become
+    document targets from 20 rated articles on; fewer check the model instead (said
+    in the output).
 
     \b
     Examples:
+      annotator pull --project NAME -o DATASET
+      annotator train DATASET -o models/team.skops      # the team's labels on the corpora
+      annotator report models/team.skops -o training.html --dataset DATASET
       annotator train -o models/mine.skops --limit 300 --span-cv 0   # quick
-      annotator train datasets/week12 corpora -o models/mine.skops
     """
+    from ..corpora import PUBLIC_CORPORA
     from ..model import save_skops
     from ..training import describe_metrics, train
 
-    model = train(datasets or ("corpora",), limit=limit, span_cv=span_cv, progress=lambda m: click.echo(m, err=True))
+    model = train(datasets or ("corpora",), limit=limit, span_cv=span_cv, team_weight=team_weight,
+                  base_corpora=() if no_corpora else PUBLIC_CORPORA, progress=lambda m: click.echo(m, err=True))
     save_skops(model, output)
     click.echo(describe_metrics(model.metrics_))
     click.echo(f"annotator: wrote {output} ({model.model_version})", err=True)
