@@ -5,6 +5,10 @@
 Writes models/framing.skops: the span tagger (used by `annotator tag` and for Label
 Studio pre-annotations) plus the 0-100 document score, with its cross-validated
 figures, and the model card models/framing.md beside it.
+
+The shipped model learns from the three public corpora only (PUBLIC_CORPORA), never from
+the seeds: `make demo` scores the seeds, and a model that had their ratings as targets
+would show its memory of them (band centres) instead of real predictions.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import argparse
 import time
 from pathlib import Path
 
+from annotator.corpora import PUBLIC_CORPORA
 from annotator.model import save_skops, write_model_card
 from annotator.paths import DEFAULT_MODEL
 from annotator.training import describe_metrics, train
@@ -23,7 +28,7 @@ def main(argv=None):
     ap.add_argument("--data-dir", default=None)
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    model = train(("corpora",), data_dir=args.data_dir, random_state=0, progress=print)
+    model = train(PUBLIC_CORPORA, data_dir=args.data_dir, random_state=0, progress=print)
     save_skops(model, args.out)
     write_model_card(model, args.out)
     print(describe_metrics(model.metrics_))

@@ -101,11 +101,12 @@ def test_team_copies_weigh_the_tagger_only():
 
 def test_stage_functions_still_exist():
     """The progress lines name stages by function; a rename must show here, not as silence."""
-    for module, qualname, _ in STAGES:
+    for module, qualname, caller, _ in STAGES:
         obj = importlib.import_module(module)
         for part in qualname.split("."):
             obj = getattr(obj, part)
         assert callable(obj), (module, qualname)
+        assert caller is None or caller in {q for _, q, _, _ in STAGES}, caller
 
 
 def _slow_stage():
@@ -115,7 +116,7 @@ def _slow_stage():
 def test_stages_say_each_stage_with_elapsed_seconds():
     lines = []
     stages = Stages(lines.append, heartbeat=0.3, poll=0.05,
-                    stages=((__name__, "_slow_stage", "sleeping"),))
+                    stages=((__name__, "_slow_stage", None, "sleeping"),))
     with stages.watch(prefix="test: "):
         _slow_stage()
     stages("done")

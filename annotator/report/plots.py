@@ -60,10 +60,12 @@ def _pr_plot(plt, rows, curves, colors) -> str:
                     label=f"{lab}: threshold sweep ({rep.get('tune_articles', '?')} held-out articles)")
     for row in rows:
         lab, corpus = row["label"], row["corpus"]
-        marker = "*" if row.get("team") else _MARKERS.get(corpus, "P")
+        union = "+" in lab  # several labels pooled: a small cross over the single labels' markers
+        marker = "X" if union else "*" if row.get("team") else _MARKERS.get(corpus, "P")
         n = f", {row['gold_spans']:,} spans" if row.get("gold_spans") is not None else ""
-        ax.scatter(row["recall"], row["precision"], s=110 if marker == "*" else 55, marker=marker,
-                   color=colors.get(lab, "#555"), edgecolor="k", zorder=3, clip_on=False,
+        ax.scatter(row["recall"], row["precision"], s=40 if union else 110 if marker == "*" else 55, marker=marker,
+                   color="#343a40" if union else colors.get(lab, "#555"), edgecolor="white" if union else "k",
+                   linewidth=0.6, zorder=4 if union else 3, clip_on=False,
                    label=f"{_short(lab)} ({corpus}{n}): F1 {row['f1']:.2f}")
     ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="recall", ylabel="precision")
     ax.set_title("Span precision / recall", pad=10)
@@ -104,7 +106,8 @@ def _distribution_plot(plt, oof, team=None) -> str:
         axes[1].scatter([r["target"] for r in rows], [r["risk"] for r in rows], s=90, marker="*", color="#f08c00",
                         edgecolor="k", linewidth=0.5, zorder=3, label=f"the team's rated articles ({how})")
     axes[1].plot([0, 100], [0, 100], color="#bbb", ls="--", lw=1)
-    axes[1].set(xlim=(0, 100), ylim=(0, 100), xlabel="target (the team's: its mean rating)", ylabel="score")
+    axes[1].set(xlim=(0, 100), ylim=(0, 100), ylabel="score",
+                xlabel="target (the team's: its mean rating)" if team and team.get("rows") else "target")
     axes[1].set_title("Score vs target", pad=8)
     axes[1].legend(fontsize=7, loc="upper left")
     fig.tight_layout()

@@ -79,7 +79,7 @@ def _document_lines(d: dict, what: str) -> list:
     if not d or not d.get("n"):
         return []
     rho = "–" if d.get("spearman") is None else f"{d['spearman']:.3f}"
-    return [f"  document score vs target ({what}, out-of-fold, n={d['n']}): Spearman {rho}, "
+    return [f"  document score vs target ({what + ', ' if what else ''}out-of-fold, n={d['n']}): Spearman {rho}, "
             f"MAE {d['mae']:.1f} points, band accuracy {d['band_accuracy']:.2f}",
             "  band confusion (rows: target " + "/".join(d["band_labels"]) + "): " + str(d["band_confusion"])]
 
@@ -117,7 +117,7 @@ def describe_metrics(metrics: dict) -> str:
     corpora = metrics.get("corpora") or {}
     per = corpora.get("articles") or {}
     lines.append("corpora" + (f" ({', '.join(f'{c} {n:,}' for c, n in per.items())} articles)" if per else ""))
-    lines += _document_lines(corpora.get("document") or metrics["document"], "corpus targets" if team else "all")
+    lines += _document_lines(corpora.get("document") or metrics["document"], "corpus targets" if team else None)
     if team and metrics["document"]["n"] != (corpora.get("document") or {}).get("n", metrics["document"]["n"]):
         lines += _document_lines(metrics["document"], "team and corpus targets")
     lines += _span_lines([r for r in metrics.get("spans", []) if not r.get("team")])

@@ -15,17 +15,23 @@ from contextlib import contextmanager
 
 __all__ = ["Stages", "STAGES"]
 
-#: (module, function qualname, what it does), innermost first: the first one found walking out from
-#: the running frame names the stage. tests/test_training.py checks that each function still exists.
+#: (module, function qualname, the function it is called from or None, what it does): the first entry
+#: found walking out from the running frame names the stage. tests/test_training.py checks that each
+#: function still exists.
 STAGES = (
-    ("annotator.cues.tagger.training", "tokenised_articles", "tagger: tokenising the training articles"),
-    ("annotator.cues.tagger.estimator", "CueTagger._design", "tagger: building the token features"),
-    ("annotator.cues.tagger.estimator", "CueTagger._tune", "tagger: tuning decision thresholds on held-out articles"),
-    ("annotator.cues.tagger.estimator", "CueTagger._fit_span_filter", "tagger: fitting the span filter"),
-    ("annotator.cues.tagger.estimator", "CueTagger.fit", "tagger: fitting the token classifiers"),
-    ("annotator.cues.tagger.estimator", "CueTagger.predict_spans", "tagger: tagging the held-out articles"),
-    ("annotator.model.framing", "FramingModel._out_of_fold", "document model: out-of-fold fits for the calibration"),
-    ("annotator.model.framing", "FramingModel.fit", "document model: cue features, ridge and calibration"),
+    ("annotator.cues.tagger.training", "tokenised_articles", None, "tagger: tokenising the training articles"),
+    ("annotator.cues.tagger.training", "TokenDesign.__init__", None, "tagger: building the vocabulary"),
+    ("annotator.cues.tagger.estimator", "CueTagger._design", None, "tagger: building the token features"),
+    ("annotator.cues.tagger.estimator", "CueTagger._tune", None,
+     "tagger: tuning decision thresholds on held-out articles"),
+    ("annotator.cues.tagger.estimator", "CueTagger._fit_span_filter", None, "tagger: fitting the span filter"),
+    ("annotator.cues.tagger.training", "fit_classifiers", "CueTagger.fit",
+     "tagger: fitting the token classifiers on every article"),
+    ("annotator.cues.tagger.estimator", "CueTagger.fit", None, "tagger: fitting"),
+    ("annotator.cues.tagger.estimator", "CueTagger.predict_spans", None, "tagger: tagging the held-out articles"),
+    ("annotator.model.framing", "FramingModel._out_of_fold", None,
+     "document model: out-of-fold fits for the calibration"),
+    ("annotator.model.framing", "FramingModel.fit", None, "document model: cue features, ridge and calibration"),
 )
 
 
@@ -45,7 +51,7 @@ class Stages:
         self.say = say
         self.heartbeat = heartbeat
         self.poll = poll
-        self.stages = {(mod, qual): what for mod, qual, what in stages}
+        self.stages = {(mod, qual, caller): what for mod, qual, caller, what in stages}
         self.t0 = time.perf_counter()
         self._last = self.t0
         self._lock = threading.Lock()
@@ -63,7 +69,9 @@ class Stages:
     def stage_of(self, frame) -> str | None:
         """The stage a thread whose innermost frame is ``frame`` is in (None: none of :data:`STAGES`)."""
         while frame is not None:
-            what = self.stages.get((frame.f_globals.get("__name__"), frame.f_code.co_qualname))
+            key = (frame.f_globals.get("__name__"), frame.f_code.co_qualname)
+            caller = frame.f_back.f_code.co_qualname if frame.f_back is not None else None
+            what = self.stages.get(key + (caller,)) or self.stages.get(key + (None,))
             if what is not None:
                 return what
             frame = frame.f_back
