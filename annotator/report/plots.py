@@ -51,7 +51,7 @@ def _pr_plot(plt, rows, curves, colors) -> str:
         p = f * r / (2 * r - f)
         ok = (p > 0) & (p <= 1)
         ax.plot(r[ok], p[ok], color="#ddd", lw=0.8, zorder=0)
-        ax.text(1.01, p[ok][-1], f"F1 {f}", fontsize=7, color="#999", va="center", transform=ax.transData,
+        ax.text(1.035, p[ok][-1], f"F1 {f}", fontsize=7, color="#999", va="center", transform=ax.transData,
                 clip_on=False)
     for lab, rep in (curves or {}).items():
         pts = sorted((r, p) for _, p, r in (rep.get("pr_curve", []) if isinstance(rep, dict) else []))

@@ -12,7 +12,7 @@ from ..corpora import LOADERS
 from ..errors import AnnotatorError
 from ..model import load_model
 from ..model.naming import EDGE_MARK, FeatureLayout, name_columns
-from ..training import load_training_data
+from ..training.sources import load_training_data
 from .plots import training_plots
 from .render import render
 
