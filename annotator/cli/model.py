@@ -87,7 +87,7 @@ def train_command(datasets, output, span_cv, limit, team_weight, no_corpora):
     \b
     Examples:
       annotator pull --project NAME -o DATASET
-      annotator train DATASET -o models/team.skops      # the team's labels on the corpora
+      annotator train DATASET -o models/team.skops   # team labels + corpora
       annotator report models/team.skops -o training.html --dataset DATASET
       annotator train -o models/mine.skops --limit 300 --span-cv 0   # quick
     """
