@@ -14,7 +14,7 @@ from annotator.model import (MODEL_TRUSTED, CentredIsotonicCalibration, FramingM
 from annotator.cues import CueTagger
 from annotator.paths import DEFAULT_MODEL
 from annotator.taxonomy import load_taxonomy, parse_taxonomy
-from annotator.training import load_training_data, train, training_frame
+from annotator.training import describe_metrics, load_training_data, train, training_frame
 
 LOW, ELEVATED, HIGH = load_taxonomy().rating_choices
 
@@ -188,6 +188,8 @@ def test_ratings_from_a_pulled_dataset_set_the_target(tmp_path):
     model = train([str(path)], span_cv=0, base_corpora=())  # the team's data alone: its ratings are the targets
     assert model.data_summary_["document_targets"] == {"annotator_rating": 24}
     assert model.metrics_["team"]["ratings"] == "target" and model.metrics_["team"]["document"]["n"] == 24
+    text = describe_metrics(model.metrics_)
+    assert "corpora" not in text and "(team targets, out-of-fold, n=24)" in text
     assert model.score(read_articles("seeds"))["risk"].between(0, 100).all()
 
 

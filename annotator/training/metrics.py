@@ -117,10 +117,12 @@ def describe_metrics(metrics: dict) -> str:
         lines += _team_lines(team, metrics.get("spans", []))
     corpora = metrics.get("corpora") or {}
     per = corpora.get("articles") or {}
-    lines.append("corpora" + (f" ({', '.join(f'{c} {n:,}' for c, n in per.items())} articles)" if per else ""))
-    lines += _document_lines(corpora.get("document") or metrics["document"], "corpus targets" if team else None)
-    if team and metrics["document"]["n"] != (corpora.get("document") or {}).get("n", metrics["document"]["n"]):
-        lines += _document_lines(metrics["document"], "team and corpus targets")
+    doc, corpus_doc = metrics["document"], corpora.get("document")
+    if per or not team:
+        lines.append("corpora" + (f" ({', '.join(f'{c} {n:,}' for c, n in per.items())} articles)" if per else ""))
+        lines += _document_lines(corpus_doc or doc, "corpus targets" if team else None)
+    if team and doc["n"] != (corpus_doc or {}).get("n"):
+        lines += _document_lines(doc, "team and corpus targets" if corpus_doc else "team targets")
     lines += _span_lines([r for r in metrics.get("spans", []) if not r.get("team")])
     d = metrics["document"]
     lines.append(f"({metrics['seconds']:.0f} s; bands: {describe_bands(d['band_labels'])})")
