@@ -1,8 +1,6 @@
 """The framing model: cue spans plus a 0-100 framing-risk score for each article."""
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -12,11 +10,13 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import KFold
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from ..cues import CueTagger
 from ..errors import AnnotatorError
 from ..taxonomy import load_taxonomy
 from .calibration import CentredIsotonicCalibration, band_of
+from .version import version_digest
 
 __all__ = ["FramingModel"]
 
@@ -221,22 +221,25 @@ class FramingModel(BaseEstimator):
         if has.sum() < 2 * max(2, self.cv) or len(np.unique(y[has])) < 2:
             raise AnnotatorError(f"need document targets with at least two distinct values on {2 * max(2, self.cv)}+ "
                                  f"articles (have {int(has.sum())} with {len(np.unique(y[has]))} distinct values)")
-        texts = X["text"].tolist()
-        self.tagger_ = clone(self.tagger if self.tagger is not None else CueTagger(random_state=self.random_state))
-        self.tagger_.fit(texts, X["spans"].tolist(), annotated=X["annotated"].tolist() if "annotated" in X else None)
-        idx = np.flatnonzero(has)
-        bow, cues = self._features(self.tagger_.analyze_batch([texts[i] for i in idx]), fit=True)
-        target = y[idx]
-        oof = self._out_of_fold(bow, cues, target)
-        self.ridge_ = Ridge(alpha=self.alpha).fit(self._design(bow, cues, fit=True), target)
-        self._fold_chars()
-        calibration = CentredIsotonicCalibration().fit(oof, 100 * target)
-        self.calib_x_, self.calib_y_ = calibration.knots_x_, calibration.knots_y_
-        self.feature_names_ = [f"{lab}_per_1k_words" for lab in self.tagger_.labels_] + \
-                              [f"{lab}_mean_probability" for lab in self.tagger_.labels_]
-        ids = X["article_id"].astype(str).tolist() if "article_id" in X else [str(i) for i in range(len(X))]
-        self.oof_ = {"risk": self._calibrate(oof), "target": 100 * target, "article_id": [ids[i] for i in idx]}
-        self.label_config_hash = load_taxonomy().structure_hash
+        # one BLAS thread: a multi-threaded dot product sums in an order that depends on the machine's
+        # thread count, so the weights would differ in their last bits from machine to machine
+        with threadpool_limits(limits=1, user_api="blas"):
+            texts = X["text"].tolist()
+            self.tagger_ = clone(self.tagger if self.tagger is not None else CueTagger(random_state=self.random_state))
+            self.tagger_.fit(texts, X["spans"].tolist(), annotated=X["annotated"].tolist() if "annotated" in X else None)
+            idx = np.flatnonzero(has)
+            bow, cues = self._features(self.tagger_.analyze_batch([texts[i] for i in idx]), fit=True)
+            target = y[idx]
+            oof = self._out_of_fold(bow, cues, target)
+            self.ridge_ = Ridge(alpha=self.alpha).fit(self._design(bow, cues, fit=True), target)
+            self._fold_chars()
+            calibration = CentredIsotonicCalibration().fit(oof, 100 * target)
+            self.calib_x_, self.calib_y_ = calibration.knots_x_, calibration.knots_y_
+            self.feature_names_ = [f"{lab}_per_1k_words" for lab in self.tagger_.labels_] + \
+                                  [f"{lab}_mean_probability" for lab in self.tagger_.labels_]
+            ids = X["article_id"].astype(str).tolist() if "article_id" in X else [str(i) for i in range(len(X))]
+            self.oof_ = {"risk": self._calibrate(oof), "target": 100 * target, "article_id": [ids[i] for i in idx]}
+            self.label_config_hash = load_taxonomy().structure_hash
         self.model_version = self._version()
         return self
 
@@ -254,12 +257,10 @@ class FramingModel(BaseEstimator):
         return oof
 
     def _version(self) -> str:
-        """``framing-`` and a digest of all that decides the outputs: the ridge weights, the
-        calibration knots and the tagger's own version (its tables and frozen rules)."""
-        digest = hashlib.sha1(np.asarray(self.ridge_.coef_).tobytes())
-        digest.update(np.asarray(self.calib_x_).tobytes() + np.asarray(self.calib_y_).tobytes())
-        digest.update(str(self.tagger_.model_version).encode("utf-8"))
-        return "framing-" + digest.hexdigest()[:10]
+        """``framing-`` and :func:`~annotator.model.version.version_digest` of what the model computes
+        with (tagger tables, thresholds, frozen rules, ridge weights, calibration knots), rounded above
+        the last-bit differences between machines."""
+        return "framing-" + version_digest(self)[:10]
 
     # -- prediction -------------------------------------------------------------------------
     def calibration(self) -> CentredIsotonicCalibration:

@@ -74,7 +74,7 @@ def select_context(context, n_words, n_vocab, ids_all, bounds_all, yy, docs_j, c
                 continue
             score = (s_w - n_w * p) ** 2 / (n_w * p * (1 - p) + 1e-9)
             score[n_w < 5] = 0
-            top = np.argsort(-score)[:n_words]
+            top = np.argsort(-score, kind="stable")[:n_words]  # ties in one order on every machine
             chosen.update(top[score[top] > 0].tolist())
     cols = np.full(V + 2, -1, dtype=np.int64)
     keep = np.array(sorted(chosen), dtype=np.int64)

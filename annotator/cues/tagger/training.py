@@ -7,6 +7,7 @@ no feature extraction for known tokens.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -81,8 +82,16 @@ def span_length_weights(lengths, power):
     pos = lengths > 0
     w = np.ones(len(lengths))
     if power and pos.any():
-        wp = lengths[pos].astype(float) ** -power
-        w[pos] = wp * (pos.sum() / wp.sum())
+        # the same bits on every machine: numpy's float power is CPU-dispatched (AVX-512 and AVX2
+        # differ in the last bit) and SGD turns that into different weights; 1/sqrt is exact
+        # IEEE arithmetic, math.pow is libm, and fsum is exactly rounded
+        n = lengths[pos].astype(float)
+        if power == 0.5:
+            wp = 1.0 / np.sqrt(n)
+        else:
+            uniq, inv = np.unique(n, return_inverse=True)
+            wp = np.array([math.pow(k, -power) for k in uniq.tolist()])[inv]
+        w[pos] = wp * (int(pos.sum()) / math.fsum(wp.tolist()))
     return w
 
 
