@@ -15,9 +15,13 @@ stage                      functions timed
 =========================  ===================================================================
 corpus loading             ``training.load_training_data``, ``training.training_frame``
 tagger fit                 ``CueTagger.fit`` (inside ``FramingModel.fit``), of which:
-  features                 ``CueTagger._build_vocab``, ``CueTagger._select_context``,
-                           ``CueTagger._design`` (one sparse design per article), and the
-                           tokenising / segmenting in ``fit`` itself ("other")
+  tokenize                 ``tokenize`` (each article)
+  gold spans               ``_gold_span_lengths`` (token labels from the gold spans)
+  vocabulary               ``CueTagger._build_vocab`` (vocabulary and its feature rows)
+  segments                 ``_segments`` (sentence ends, line breaks, span edge words)
+  context words            ``CueTagger._select_context`` (chi-square choice of the bag words)
+  design                   ``CueTagger._design`` and ``CueTagger._context_design`` (one sparse
+                           token x feature matrix per article)
   held-out fits            every ``CueTagger._fit_pass1`` call of a fit but the last (the
                            classifiers fitted without the tuning part, scored on it)
   threshold tuning         ``_tune_threshold`` (the hysteresis grid, per label)
@@ -66,7 +70,8 @@ class Timers:
     def __init__(self):
         self.stack: list = []
         self.times: dict = {}
-        self.fit_calls: list = []  # per CueTagger.fit in progress: [(path, seconds)] of _fit_pass1 calls
+        self.fit_calls: list = []  # per CueTagger.fit in progress: seconds of its _fit_pass1 calls
+        self.missing: list = []  # functions not found (not timed)
 
     def add(self, path, seconds, calls=1):
         slot = self.times.setdefault(tuple(path), [0.0, 0])
@@ -74,8 +79,12 @@ class Timers:
         slot[1] += calls
 
     def wrap(self, owner, name, label):
-        """Replace ``owner.name`` (a function or method) by a timed one, labelled ``label``."""
-        original = getattr(owner, name)
+        """Replace ``owner.name`` (a function or method) by a timed one, labelled ``label``; a name
+        that is not there (the code moved) is listed in ``missing`` and its time falls to "other"."""
+        original = getattr(owner, name, None)
+        if original is None:
+            self.missing.append(f"{getattr(owner, '__name__', owner)}.{name}")
+            return None
         timers = self
 
         @functools.wraps(original)
@@ -95,7 +104,10 @@ class Timers:
     def wrap_pass1(self):
         """``CueTagger._fit_pass1``: recorded per fit, sorted into held-out and final fits when
         the fit returns (the last call of a fit is the final one)."""
-        original = CueTagger._fit_pass1
+        original = getattr(CueTagger, "_fit_pass1", None)
+        if original is None:
+            self.missing.append("CueTagger._fit_pass1")
+            return
         timers = self
 
         @functools.wraps(original)
@@ -138,10 +150,14 @@ def install(timers: Timers):
     # order matters: the fit wrapper that sorts _fit_pass1 calls must run inside the labelled one
     timers.wrap_pass1()
     timers.wrap(CueTagger, "fit", "tagger fit")
-    for name, label in (("_build_vocab", "features"), ("_select_context", "features"), ("_design", "features"),
-                        ("_fit_span_filter", "span filter"), ("_fold", "fold"), ("analyze_batch", "tag articles")):
+    for name, label in (("_build_vocab", "vocabulary"), ("_select_context", "context words"), ("_design", "design"),
+                        ("_context_design", "design"), ("_fit_span_filter", "span filter"), ("_fold", "fold"),
+                        ("analyze_batch", "tag articles")):
         timers.wrap(CueTagger, name, label)
-    timers.wrap(module_of(CueTagger.fit), "_tune_threshold", "threshold tuning")
+    tagger_module = module_of(CueTagger.fit)
+    for name, label in (("tokenize", "tokenize"), ("_segments", "segments"), ("_gold_span_lengths", "gold spans"),
+                        ("_tune_threshold", "threshold tuning")):
+        timers.wrap(tagger_module, name, label)
     timers.wrap(FramingModel, "fit", "document model")
     for name, label in (("_features", "features"), ("_chars", "char n-grams"), ("_design", "design"),
                         ("_calibrate", "calibration"), ("_fold_chars", "calibration")):
@@ -151,7 +167,7 @@ def install(timers: Timers):
     timers.wrap(Ridge, "predict", "ridge")
     # train imports it when it runs (``from .evaluation import ...``), or at module level
     original = timers.wrap(evaluation, "cross_validate_tagger", "span cross-validation")
-    if getattr(training, "cross_validate_tagger", None) is original:
+    if original is not None and getattr(training, "cross_validate_tagger", None) is original:
         training.cross_validate_tagger = evaluation.cross_validate_tagger
 
 
@@ -247,12 +263,15 @@ def main(argv=None):
     rows = table(timers.times, total)
     print(f"\n{model.model_version}, {size / 2**20:.1f} MB; load average {load_before} at start, {_load()} at end")
     print_table(rows, total)
+    if timers.missing:
+        print(f"not timed (not found; their time is in the callers' 'other'): {', '.join(timers.missing)}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({
             "model_version": model.model_version, "total_seconds": round(total, 2), "cpus": os.cpu_count(),
             "load_average": [load_before, _load()], "threads": threads, "span_cv": args.span_cv, "limit": args.limit,
             "stages": [{"depth": d, "stage": s, "seconds": round(t, 2), "calls": c} for d, s, t, c in rows],
+            "not_timed": timers.missing,
         }, indent=2) + "\n", encoding="utf-8")
     return 0
 

@@ -64,6 +64,13 @@ def seed_differences(shipped: dict, built: dict) -> list:
     return diffs
 
 
+def package_differences(shipped, built) -> str:
+    """``; packages differ: numpy 2.2.6 -> 2.1.0`` when the two were built with other versions."""
+    a, b = getattr(shipped, "versions_", {}) or {}, getattr(built, "versions_", {}) or {}
+    diffs = [f"{k} {a.get(k)} -> {b.get(k)}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    return f"; packages differ: {', '.join(diffs)}" if diffs else ""
+
+
 def _shown(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
@@ -95,7 +102,8 @@ def main(argv=None) -> int:
             print(f"{shipped_name} is stale ({exc}): this commit builds {built.model_version}; {FIX}")
             return 1
         diffs = seed_differences(seed_results(shipped), seed_results(built))
-    seeds = f"seeds: {', '.join(diffs)}" if diffs else "the seeds' spans and scores agree"
+    seeds = (f"seeds: {', '.join(diffs)}" if diffs else "the seeds' spans and scores agree") + \
+        package_differences(shipped, built)
     if shipped.model_version != built.model_version:
         print(f"{shipped_name} is stale: it is {shipped.model_version}, this commit builds {built.model_version} "
               f"({seeds}); {FIX}")
