@@ -8,7 +8,7 @@ Runs :func:`annotator.training.train` exactly as ``scripts/build_models.py`` doe
 ``random_state=0``, 3-fold span cross-validation), saves the model and its card into a temporary
 folder (``--out`` to keep it), and prints the wall-clock time of each stage. Nothing in
 ``annotator`` is edited: the functions below are wrapped with timers for the run (each timer
-measures wall time including what it calls; a parent's "other" row is its own remaining time).
+measures wall and CPU time including what it calls; a parent's "other" row is its own remaining time).
 
 =========================  ===================================================================
 stage                      functions timed
@@ -57,6 +57,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import annotator.training as training
 from annotator.cues import CueTagger
@@ -64,19 +65,35 @@ from annotator.model import FramingModel, save_skops, write_model_card
 from sklearn.linear_model import Ridge
 
 
+class Row(NamedTuple):
+    """One line of the table: a stage (indented by ``depth``), its wall and CPU seconds, calls."""
+
+    depth: int
+    stage: str
+    seconds: float
+    cpu: float
+    calls: int | None
+
+
+def _clock() -> tuple:
+    return time.perf_counter(), time.process_time()
+
+
 class Timers:
-    """Wall time per call path: ``(outer label, ..., inner label)`` -> [seconds, calls]."""
+    """Time per call path: ``(outer label, ..., inner label)`` -> [wall seconds, CPU seconds, calls]
+    (CPU: this process, all threads; on a busy machine it is the steadier figure)."""
 
     def __init__(self):
         self.stack: list = []
         self.times: dict = {}
-        self.fit_calls: list = []  # per CueTagger.fit in progress: seconds of its _fit_pass1 calls
+        self.fit_calls: list = []  # per CueTagger.fit in progress: (wall, cpu) of its _fit_pass1 calls
         self.missing: list = []  # functions not found (not timed)
 
-    def add(self, path, seconds, calls=1):
-        slot = self.times.setdefault(tuple(path), [0.0, 0])
-        slot[0] += seconds
-        slot[1] += calls
+    def add(self, path, wall, cpu, calls=1):
+        slot = self.times.setdefault(tuple(path), [0.0, 0.0, 0])
+        slot[0] += wall
+        slot[1] += cpu
+        slot[2] += calls
 
     def wrap(self, owner, name, label):
         """Replace ``owner.name`` (a function or method) by a timed one, labelled ``label``; a name
@@ -91,11 +108,12 @@ class Timers:
         def timed(*args, **kwargs):
             timers.stack.append(label)
             path = tuple(timers.stack)
-            t0 = time.perf_counter()
+            w0, c0 = _clock()
             try:
                 return original(*args, **kwargs)
             finally:
-                timers.add(path, time.perf_counter() - t0)
+                w1, c1 = _clock()
+                timers.add(path, w1 - w0, c1 - c0)
                 timers.stack.pop()
 
         setattr(owner, name, timed)
@@ -112,12 +130,13 @@ class Timers:
 
         @functools.wraps(original)
         def timed(*args, **kwargs):
-            t0 = time.perf_counter()
+            w0, c0 = _clock()
             try:
                 return original(*args, **kwargs)
             finally:
+                w1, c1 = _clock()
                 if timers.fit_calls:
-                    timers.fit_calls[-1].append(time.perf_counter() - t0)
+                    timers.fit_calls[-1].append((w1 - w0, c1 - c0))
 
         CueTagger._fit_pass1 = timed
         original_fit = CueTagger.fit
@@ -130,8 +149,8 @@ class Timers:
             finally:
                 calls = timers.fit_calls.pop()
                 here = tuple(timers.stack)  # the fit's own label is pushed by the outer wrapper
-                for k, seconds in enumerate(calls):
-                    timers.add(here + ("final fit" if k == len(calls) - 1 else "held-out fits",), seconds)
+                for k, (wall, cpu) in enumerate(calls):
+                    timers.add(here + ("final fit" if k == len(calls) - 1 else "held-out fits",), wall, cpu)
 
         CueTagger.fit = fit
 
@@ -176,55 +195,57 @@ def _lifted(times: dict) -> dict:
     out: dict = {}
     inner = ("document model", "tagger fit")
     for p, v in times.items():
-        key = p[1:] if p[:2] == inner else p
-        slot = out.setdefault(key, [0.0, 0])
-        slot[0] += v[0]
-        slot[1] += v[1]
+        slot = out.setdefault(p[1:] if p[:2] == inner else p, [0.0, 0.0, 0])
+        for k in range(3):
+            slot[k] += v[k]
     if inner in times and ("document model",) in out:
-        out[("document model",)][0] -= times[inner][0]
+        for k in range(2):
+            out[("document model",)][k] -= times[inner][k]
     return out
 
 
-def _self_times(times: dict) -> dict:
-    """Inclusive times -> each path's own time (its time minus its timed children's)."""
-    own = {p: v[0] for p, v in times.items()}
+def _own(times: dict) -> dict:
+    """Inclusive [wall, cpu] -> each path's own time (its time minus its timed children's)."""
+    own = {p: [v[0], v[1]] for p, v in times.items()}
     for p, v in times.items():
         if len(p) > 1 and p[:-1] in own:
-            own[p[:-1]] -= v[0]
+            own[p[:-1]][0] -= v[0]
+            own[p[:-1]][1] -= v[1]
     return own
 
 
-def table(times: dict, total: float) -> list:
-    """Rows (depth, label, seconds, calls): each timed path under its parent, then the parent's
-    own remaining time as "other" when its children leave more than 0.05 s."""
+def table(times: dict, total: tuple) -> list:
+    """:class:`Row` s: each timed path under its parent, then the parent's own remaining time as
+    "other" when its children leave more than 0.05 s; ``total`` the run's (wall, cpu)."""
     times = _lifted(times)
-    own = _self_times(times)
+    own = _own(times)
     children: dict = {}
     for p in times:
         children.setdefault(p[:-1], []).append(p)
     rows = []
 
     def walk(parent, depth):
-        kids = children.get(parent, [])
-        for p in kids:
-            rows.append((depth, p[-1], times[p][0], times[p][1]))
+        for p in children.get(parent, []):
+            rows.append(Row(depth, p[-1], times[p][0], times[p][1], times[p][2]))
             walk(p, depth + 1)
-            if children.get(p) and own[p] > 0.05:
-                rows.append((depth + 1, "other", own[p], None))
+            if children.get(p) and own[p][0] > 0.05:
+                rows.append(Row(depth + 1, "other", own[p][0], own[p][1], None))
 
     walk((), 0)
-    timed = sum(v[0] for p, v in times.items() if len(p) == 1)
-    rows.append((0, "untimed (imports, metrics, summary)", max(0.0, total - timed), None))
+    top = [v for p, v in times.items() if len(p) == 1]
+    rows.append(Row(0, "untimed (imports, metrics, summary)", max(0.0, total[0] - sum(v[0] for v in top)),
+                    max(0.0, total[1] - sum(v[1] for v in top)), None))
     return rows
 
 
 def print_table(rows, total, out=sys.stdout):
-    width = max(len("  " * d + label) for d, label, *_ in rows) + 2
-    print(f"{'stage':<{width}}{'seconds':>9}{'share':>8}{'calls':>7}", file=out)
-    for depth, label, seconds, calls in rows:
-        name = "  " * depth + label
-        print(f"{name:<{width}}{seconds:9.1f}{100 * seconds / total:7.1f}%{'' if calls is None else calls:>7}", file=out)
-    print(f"{'total':<{width}}{total:9.1f}", file=out)
+    width = max(len("  " * r.depth + r.stage) for r in rows) + 2
+    print(f"{'stage':<{width}}{'wall s':>9}{'share':>8}{'CPU s':>9}{'calls':>7}", file=out)
+    for r in rows:
+        name = "  " * r.depth + r.stage
+        print(f"{name:<{width}}{r.seconds:9.1f}{100 * r.seconds / total[0]:7.1f}%{r.cpu:9.1f}"
+              f"{'' if r.calls is None else r.calls:>7}", file=out)
+    print(f"{'total':<{width}}{total[0]:9.1f}{'':>8}{total[1]:9.1f}", file=out)
 
 
 def _load() -> str:
@@ -250,16 +271,16 @@ def main(argv=None):
     print(f"cpus {os.cpu_count()}, load average {load_before}, threads {threads}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp) / "framing.skops"
-        t0 = time.perf_counter()
+        w0, c0 = _clock()
         model = training.train(("corpora",), data_dir=args.data_dir, limit=args.limit, span_cv=args.span_cv,
                                random_state=0, progress=lambda msg: print(f"  {msg}", flush=True))
-        t1 = time.perf_counter()
+        w1, c1 = _clock()
         save_skops(model, out)
         write_model_card(model, out)
-        t2 = time.perf_counter()
-        timers.add(("saving",), t2 - t1)
+        w2, c2 = _clock()
+        timers.add(("saving",), w2 - w1, c2 - c1)
         size = out.stat().st_size
-    total = t2 - t0
+    total = (w2 - w0, c2 - c0)
     rows = table(timers.times, total)
     print(f"\n{model.model_version}, {size / 2**20:.1f} MB; load average {load_before} at start, {_load()} at end")
     print_table(rows, total)
@@ -268,9 +289,11 @@ def main(argv=None):
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({
-            "model_version": model.model_version, "total_seconds": round(total, 2), "cpus": os.cpu_count(),
+            "model_version": model.model_version, "total_seconds": round(total[0], 2),
+            "total_cpu_seconds": round(total[1], 2), "cpus": os.cpu_count(),
             "load_average": [load_before, _load()], "threads": threads, "span_cv": args.span_cv, "limit": args.limit,
-            "stages": [{"depth": d, "stage": s, "seconds": round(t, 2), "calls": c} for d, s, t, c in rows],
+            "stages": [{"depth": r.depth, "stage": r.stage, "seconds": round(r.seconds, 2), "cpu_seconds": round(r.cpu, 2),
+                        "calls": r.calls} for r in rows],
             "not_timed": timers.missing,
         }, indent=2) + "\n", encoding="utf-8")
     return 0
