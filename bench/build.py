@@ -1,56 +1,54 @@
-"""Time `make model` stage by stage: the same training run, with timers around its functions.
+"""Time `make model` stage by stage: the same build, with timers around the pipeline's functions.
 
-    python bench/build.py                    # full build, as scripts/build_models.py runs it
+    python bench/build.py                    # the full build, as `make model` runs it
     python bench/build.py --span-cv 0        # without the cross-validated span figures
     python bench/build.py --json out/build-times.json
 
-Runs :func:`annotator.training.train` exactly as ``scripts/build_models.py`` does (all corpora,
-``random_state=0``, 3-fold span cross-validation), saves the model and its card into a temporary
-folder (``--out`` to keep it), and prints the wall-clock time of each stage. Nothing in
-``annotator`` is edited: the functions below are wrapped with timers for the run (each timer
-measures wall and CPU time including what it calls; a parent's "other" row is its own remaining time).
+Runs ``scripts/build_models.py`` itself (its ``main``, so the same corpora and parameters as
+``make model``) with the model written into a temporary folder (``--out`` to keep it), and prints
+the wall-clock and CPU seconds of each stage. Nothing in ``annotator`` is edited: the functions
+below are wrapped with timers for the run, looked up where their callers find them (each timer
+includes what it calls; a parent's "other" row is its own remaining time; a function that is not
+found is named under the table and its time stays in its caller's "other").
 
-=========================  ===================================================================
-stage                      functions timed
-=========================  ===================================================================
-corpus loading             ``training.load_training_data``, ``training.training_frame``
-tagger fit                 ``CueTagger.fit`` (inside ``FramingModel.fit``), of which:
-  tokenize                 ``tokenize`` (each article)
-  gold spans               ``_gold_span_lengths`` (token labels from the gold spans)
-  vocabulary               ``CueTagger._build_vocab`` (vocabulary and its feature rows)
-  segments                 ``_segments`` (sentence ends, line breaks, span edge words)
-  context words            ``CueTagger._select_context`` (chi-square choice of the bag words)
-  design                   ``CueTagger._design`` and ``CueTagger._context_design`` (one sparse
-                           token x feature matrix per article)
-  held-out fits            every ``CueTagger._fit_pass1`` call of a fit but the last (the
-                           classifiers fitted without the tuning part, scored on it)
-  threshold tuning         ``_tune_threshold`` (the hysteresis grid, per label)
-  span filter              ``CueTagger._fit_span_filter``
-  final fit                the last ``CueTagger._fit_pass1`` call of a fit (all articles)
-  fold                     ``CueTagger._fold`` (weights -> per-vocabulary tables)
-document model             ``FramingModel.fit`` minus its ``CueTagger.fit``, of which:
-  tag articles             ``CueTagger.analyze_batch`` (the articles with a document target)
-  features                 ``FramingModel._features`` (bag of words, cue rates)
-  char n-grams             ``FramingModel._chars`` (hashed character n-grams of the vocabulary,
-                           built once, inside the first ``_design``)
-  design                   ``FramingModel._design`` (TF-IDF blocks, scaled cue features)
-  ridge                    ``Ridge.fit`` and ``Ridge.predict`` (the CV folds and the final fit)
-  calibration              ``_centred_isotonic``, ``FramingModel._calibrate``,
-                           ``FramingModel._fold_chars``
-span cross-validation      ``evaluation.cross_validate_tagger``: its ``CueTagger.fit`` calls
-                           (same breakdown as above), ``CueTagger.analyze_batch`` (predicting
-                           the held-out folds), and the scoring ("other")
-metrics                    the rest of ``train`` (document metrics, data summary)
-saving                     ``save_skops`` and ``write_model_card``
-=========================  ===================================================================
+======================  ==========================================================================
+stage                   functions timed (the module-level ones in the caller's namespace)
+======================  ==========================================================================
+corpus loading          ``load_training_data`` / ``gather``, ``training_frame``
+tagger fit              ``CueTagger.fit`` (inside ``FramingModel.fit``), of which:
+  tokenize              ``tokenised_articles`` (tokens, gold span lengths, segments), or
+                        ``tokenize``, ``_gold_span_lengths``, ``_segments`` one by one
+  vocabulary            ``TokenDesign.__init__`` / ``CueTagger._build_vocab``
+  context words         ``select_context`` / ``CueTagger._select_context`` (chi-square)
+  design                ``TokenDesign.matrix``, ``context_design`` (or ``CueTagger._design``,
+                        ``CueTagger._context_design``): one sparse design per article
+  held-out fits         every ``fit_classifiers`` / ``CueTagger._fit_pass1`` call of a fit but
+                        the last: the classifiers fitted without the tuning part
+  threshold tuning      ``tune_threshold`` / ``_tune_threshold`` (the hysteresis grid)
+  span filter           ``CueTagger._fit_span_filter``
+  final fit             the last ``fit_classifiers`` / ``_fit_pass1`` call of a fit
+  fold                  ``TokenDesign.fold`` / ``CueTagger._fold``
+document model          ``FramingModel.fit`` minus its tagger fit, of which: ``analyze_batch``
+                        (tag articles), ``_features``, ``_chars`` (char n-grams), ``_design``,
+                        ``Ridge.fit``/``Ridge.predict`` (ridge: CV folds and final fit),
+                        ``CentredIsotonicCalibration.fit`` / ``_centred_isotonic``,
+                        ``_fold_chars``, ``_calibrate`` (calibration)
+bigram names            ``record_bigram_names`` (when ``train`` has it)
+span cross-validation   ``cross_validate_tagger``: its tagger fits (same breakdown),
+                        ``analyze_batch`` (the held-out folds), and the scoring ("other")
+saving                  ``save_skops``, ``write_model_card``
+======================  ==========================================================================
 
-Timing figures come from a quiet machine only (the README's are measured on 2 cores, nothing
-else running); the load average at start and end is printed beside the table.
+Timing figures come from a quiet machine only (the README's are measured on 2 cores with nothing
+else running); the load average at start and end is printed beside the table, and the CPU
+seconds (this process, all threads) are the steadier figure on a busy machine.
 """
 from __future__ import annotations
 
 import argparse
 import functools
+import importlib
+import importlib.util
 import json
 import os
 import sys
@@ -59,10 +57,14 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-import annotator.training as training
-from annotator.cues import CueTagger
-from annotator.model import FramingModel, save_skops, write_model_card
 from sklearn.linear_model import Ridge
+
+from annotator.cues import CueTagger
+from annotator.model import FramingModel
+
+BUILD = Path(__file__).resolve().parent.parent / "scripts" / "build_models.py"
+#: Labels whose calls are sorted into held-out and final fits (see Timers.classifier_fits).
+FITS = ("held-out fits", "final fit")
 
 
 class Row(NamedTuple):
@@ -80,14 +82,13 @@ def _clock() -> tuple:
 
 
 class Timers:
-    """Time per call path: ``(outer label, ..., inner label)`` -> [wall seconds, CPU seconds, calls]
-    (CPU: this process, all threads; on a busy machine it is the steadier figure)."""
+    """Time per call path: ``(outer label, ..., inner label)`` -> [wall s, CPU s, calls]."""
 
     def __init__(self):
         self.stack: list = []
         self.times: dict = {}
-        self.fit_calls: list = []  # per CueTagger.fit in progress: (wall, cpu) of its _fit_pass1 calls
-        self.missing: list = []  # functions not found (not timed)
+        self.fits: list = []  # per CueTagger.fit in progress: (wall, cpu) of its classifier fits
+        self.missing: list = []  # stages none of whose functions were found
 
     def add(self, path, wall, cpu, calls=1):
         slot = self.times.setdefault(tuple(path), [0.0, 0.0, 0])
@@ -95,13 +96,11 @@ class Timers:
         slot[1] += cpu
         slot[2] += calls
 
-    def wrap(self, owner, name, label):
-        """Replace ``owner.name`` (a function or method) by a timed one, labelled ``label``; a name
-        that is not there (the code moved) is listed in ``missing`` and its time falls to "other"."""
-        original = getattr(owner, name, None)
+    def wrap(self, owner, name, label) -> bool:
+        """Replace ``owner.name`` by a timed version labelled ``label``; False when it is not there."""
+        original = getattr(owner, name, None) if owner is not None else None
         if original is None:
-            self.missing.append(f"{getattr(owner, '__name__', owner)}.{name}")
-            return None
+            return False
         timers = self
 
         @functools.wraps(original)
@@ -117,77 +116,105 @@ class Timers:
                 timers.stack.pop()
 
         setattr(owner, name, timed)
-        return original
+        return True
 
-    def wrap_pass1(self):
-        """``CueTagger._fit_pass1``: recorded per fit, sorted into held-out and final fits when
-        the fit returns (the last call of a fit is the final one)."""
-        original = getattr(CueTagger, "_fit_pass1", None)
-        if original is None:
-            self.missing.append("CueTagger._fit_pass1")
-            return
+    def wrap_any(self, label, places, optional=False) -> None:
+        """Wrap every ``(owner, name)`` of ``places`` that exists; note ``label`` when none does
+        (unless the stage is ``optional``: not every version of the pipeline has it)."""
+        if not [self.wrap(owner, name, label) for owner, name in places].count(True) and not optional:
+            self.missing.append(label)
+
+    def classifier_fits(self, places) -> None:
+        """The per-label classifier fits of a tagger fit, sorted into held-out and final fits when
+        the fit returns (its last call is the final one). Must be installed before ``fit`` is
+        wrapped with its label."""
         timers = self
+        found = False
+        for owner, name in places:
+            original = getattr(owner, name, None) if owner is not None else None
+            if original is None:
+                continue
+            found = True
 
-        @functools.wraps(original)
-        def timed(*args, **kwargs):
-            w0, c0 = _clock()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                w1, c1 = _clock()
-                if timers.fit_calls:
-                    timers.fit_calls[-1].append((w1 - w0, c1 - c0))
+            def timed(*args, _original=original, **kwargs):
+                w0, c0 = _clock()
+                try:
+                    return _original(*args, **kwargs)
+                finally:
+                    w1, c1 = _clock()
+                    if timers.fits:
+                        timers.fits[-1].append((w1 - w0, c1 - c0))
 
-        CueTagger._fit_pass1 = timed
+            setattr(owner, name, functools.wraps(original)(timed))
+        if not found:
+            self.missing.append("held-out and final fits")
+            return
         original_fit = CueTagger.fit
 
         @functools.wraps(original_fit)
         def fit(*args, **kwargs):
-            timers.fit_calls.append([])
+            timers.fits.append([])
             try:
                 return original_fit(*args, **kwargs)
             finally:
-                calls = timers.fit_calls.pop()
-                here = tuple(timers.stack)  # the fit's own label is pushed by the outer wrapper
+                calls = timers.fits.pop()
+                here = tuple(timers.stack)  # the fit's label is pushed by the outer wrapper
                 for k, (wall, cpu) in enumerate(calls):
-                    timers.add(here + ("final fit" if k == len(calls) - 1 else "held-out fits",), wall, cpu)
+                    timers.add(here + (FITS[1] if k == len(calls) - 1 else FITS[0],), wall, cpu)
 
         CueTagger.fit = fit
 
 
-def module_of(func):
-    """The namespace a function looks its globals up in (where to patch a helper it calls)."""
+def namespace(func):
+    """The module whose globals ``func`` looks names up in (where to wrap a helper it calls)."""
     return sys.modules[func.__module__]
 
 
-def install(timers: Timers):
-    """Wrap the training pipeline's functions (see the module docstring)."""
-    from annotator import evaluation
+def _module(name):
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
 
-    timers.wrap(training, "load_training_data", "corpus loading")
-    timers.wrap(training, "training_frame", "corpus loading")
-    # order matters: the fit wrapper that sorts _fit_pass1 calls must run inside the labelled one
-    timers.wrap_pass1()
-    timers.wrap(CueTagger, "fit", "tagger fit")
-    for name, label in (("_build_vocab", "vocabulary"), ("_select_context", "context words"), ("_design", "design"),
-                        ("_context_design", "design"), ("_fit_span_filter", "span filter"), ("_fold", "fold"),
-                        ("analyze_batch", "tag articles")):
-        timers.wrap(CueTagger, name, label)
-    tagger_module = module_of(CueTagger.fit)
-    for name, label in (("tokenize", "tokenize"), ("_segments", "segments"), ("_gold_span_lengths", "gold spans"),
-                        ("_tune_threshold", "threshold tuning")):
-        timers.wrap(tagger_module, name, label)
-    timers.wrap(FramingModel, "fit", "document model")
-    for name, label in (("_features", "features"), ("_chars", "char n-grams"), ("_design", "design"),
-                        ("_calibrate", "calibration"), ("_fold_chars", "calibration")):
-        timers.wrap(FramingModel, name, label)
-    timers.wrap(module_of(FramingModel.fit), "_centred_isotonic", "calibration")
-    timers.wrap(Ridge, "fit", "ridge")
-    timers.wrap(Ridge, "predict", "ridge")
-    # train imports it when it runs (``from .evaluation import ...``), or at module level
-    original = timers.wrap(evaluation, "cross_validate_tagger", "span cross-validation")
-    if original is not None and getattr(training, "cross_validate_tagger", None) is original:
-        training.cross_validate_tagger = evaluation.cross_validate_tagger
+
+def install(timers: Timers, build_module) -> None:
+    """Wrap the pipeline's functions (see the module docstring), old and new layouts alike."""
+    train_ns = namespace(build_module.train)
+    tagger_ns = namespace(CueTagger.fit)
+    model_ns = namespace(FramingModel.fit)
+    design = getattr(tagger_ns, "TokenDesign", None)
+    calibration = getattr(model_ns, "CentredIsotonicCalibration", None)
+    evaluation = _module("annotator.evaluation")
+    timers.wrap_any("corpus loading", [(train_ns, "load_training_data"), (train_ns, "gather"),
+                                       (train_ns, "training_frame")])
+    timers.classifier_fits([(tagger_ns, "fit_classifiers"), (CueTagger, "_fit_pass1")])
+    timers.wrap_any("tagger fit", [(CueTagger, "fit")])
+    for label, places in (
+            ("tokenize", [(tagger_ns, "tokenised_articles"), (tagger_ns, "tokenize"),
+                          (tagger_ns, "_gold_span_lengths"), (tagger_ns, "_segments")]),
+            ("vocabulary", [(design, "__init__"), (CueTagger, "_build_vocab")]),
+            ("context words", [(tagger_ns, "select_context"), (CueTagger, "_select_context")]),
+            ("design", [(design, "matrix"), (tagger_ns, "context_design"), (CueTagger, "_context_design")]
+             + ([] if design is not None else [(CueTagger, "_design")])),
+            ("threshold tuning", [(tagger_ns, "tune_threshold"), (tagger_ns, "_tune_threshold")]),
+            ("span filter", [(CueTagger, "_fit_span_filter")]),
+            ("fold", [(design, "fold"), (CueTagger, "_fold")]),
+            ("tag articles", [(CueTagger, "analyze_batch")]),
+            ("document model", [(FramingModel, "fit")]),
+            ("features", [(FramingModel, "_features")]),
+            ("char n-grams", [(FramingModel, "_chars")]),
+            ("design", [(FramingModel, "_design")]),
+            ("ridge", [(Ridge, "fit"), (Ridge, "predict")]),
+            ("calibration", [(calibration, "fit"), (model_ns, "_centred_isotonic"), (FramingModel, "_fold_chars"),
+                             (FramingModel, "_calibrate")]),
+            ("saving", [(build_module, "save_skops"), (build_module, "write_model_card")])):
+        timers.wrap_any(label, places)
+    timers.wrap_any("bigram names", [(train_ns, "record_bigram_names")], optional=True)
+    # train finds it in its own module (imported at module level) or imports it when it runs
+    original = getattr(evaluation, "cross_validate_tagger", None)
+    timers.wrap_any("span cross-validation", [(evaluation, "cross_validate_tagger")])
+    if original is not None and getattr(train_ns, "cross_validate_tagger", None) is original:
+        train_ns.cross_validate_tagger = evaluation.cross_validate_tagger
 
 
 def _lifted(times: dict) -> dict:
@@ -204,21 +231,15 @@ def _lifted(times: dict) -> dict:
     return out
 
 
-def _own(times: dict) -> dict:
-    """Inclusive [wall, cpu] -> each path's own time (its time minus its timed children's)."""
+def table(times: dict, total: tuple) -> list:
+    """:class:`Row` s: each timed path under its parent, then the parent's own remaining time as
+    "other" when its children leave more than 0.05 s; ``total`` the run's (wall, cpu)."""
+    times = _lifted(times)
     own = {p: [v[0], v[1]] for p, v in times.items()}
     for p, v in times.items():
         if len(p) > 1 and p[:-1] in own:
             own[p[:-1]][0] -= v[0]
             own[p[:-1]][1] -= v[1]
-    return own
-
-
-def table(times: dict, total: tuple) -> list:
-    """:class:`Row` s: each timed path under its parent, then the parent's own remaining time as
-    "other" when its children leave more than 0.05 s; ``total`` the run's (wall, cpu)."""
-    times = _lifted(times)
-    own = _own(times)
     children: dict = {}
     for p in times:
         children.setdefault(p[:-1], []).append(p)
@@ -233,7 +254,7 @@ def table(times: dict, total: tuple) -> list:
 
     walk((), 0)
     top = [v for p, v in times.items() if len(p) == 1]
-    rows.append(Row(0, "untimed (imports, metrics, summary)", max(0.0, total[0] - sum(v[0] for v in top)),
+    rows.append(Row(0, "untimed (metrics, summary, printing)", max(0.0, total[0] - sum(v[0] for v in top)),
                     max(0.0, total[1] - sum(v[1] for v in top)), None))
     return rows
 
@@ -255,6 +276,26 @@ def _load() -> str:
         return "n/a"
 
 
+def _build_module(span_cv, limit, built: list):
+    """``scripts/build_models.py`` as a module, its ``train`` given the run's options and keeping
+    the model it returns in ``built``."""
+    spec = importlib.util.spec_from_file_location("build_models", BUILD)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    original = module.train
+
+    @functools.wraps(original)
+    def train(*args, **kwargs):
+        kwargs.setdefault("span_cv", span_cv)
+        if limit is not None:
+            kwargs.setdefault("limit", limit)
+        built.append(original(*args, **kwargs))
+        return built[-1]
+
+    module.train = train
+    return module
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=None, help="keep the model here (default: a temporary folder)")
@@ -264,37 +305,34 @@ def main(argv=None):
     ap.add_argument("--json", type=Path, default=None, help="also write the timings here")
     args = ap.parse_args(argv)
 
+    built: list = []
+    module = _build_module(args.span_cv, args.limit, built)
     timers = Timers()
-    install(timers)
+    install(timers, module)
     load_before = _load()
     threads = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     print(f"cpus {os.cpu_count()}, load average {load_before}, threads {threads}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp) / "framing.skops"
         w0, c0 = _clock()
-        model = training.train(("corpora",), data_dir=args.data_dir, limit=args.limit, span_cv=args.span_cv,
-                               random_state=0, progress=lambda msg: print(f"  {msg}", flush=True))
+        module.main(["--out", str(out)] + (["--data-dir", args.data_dir] if args.data_dir else []))
         w1, c1 = _clock()
-        save_skops(model, out)
-        write_model_card(model, out)
-        w2, c2 = _clock()
-        timers.add(("saving",), w2 - w1, c2 - c1)
         size = out.stat().st_size
-    total = (w2 - w0, c2 - c0)
+    total = (w1 - w0, c1 - c0)
     rows = table(timers.times, total)
-    print(f"\n{model.model_version}, {size / 2**20:.1f} MB; load average {load_before} at start, {_load()} at end")
+    version = built[-1].model_version if built else "?"
+    print(f"\n{version}, {size / 2**20:.1f} MB; load average {load_before} at start, {_load()} at end")
     print_table(rows, total)
     if timers.missing:
-        print(f"not timed (not found; their time is in the callers' 'other'): {', '.join(timers.missing)}")
+        print(f"not timed (no function found; the time is in the callers' 'other'): {', '.join(timers.missing)}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({
-            "model_version": model.model_version, "total_seconds": round(total[0], 2),
-            "total_cpu_seconds": round(total[1], 2), "cpus": os.cpu_count(),
-            "load_average": [load_before, _load()], "threads": threads, "span_cv": args.span_cv, "limit": args.limit,
-            "stages": [{"depth": r.depth, "stage": r.stage, "seconds": round(r.seconds, 2), "cpu_seconds": round(r.cpu, 2),
-                        "calls": r.calls} for r in rows],
-            "not_timed": timers.missing,
+            "model_version": version, "total_seconds": round(total[0], 2), "total_cpu_seconds": round(total[1], 2),
+            "cpus": os.cpu_count(), "load_average": [load_before, _load()], "threads": threads,
+            "span_cv": args.span_cv, "limit": args.limit, "not_timed": timers.missing,
+            "stages": [{"depth": r.depth, "stage": r.stage, "seconds": round(r.seconds, 2),
+                        "cpu_seconds": round(r.cpu, 2), "calls": r.calls} for r in rows],
         }, indent=2) + "\n", encoding="utf-8")
     return 0
 
