@@ -17,8 +17,10 @@ $(STAMP): setup.cfg pyproject.toml
 demo: $(STAMP)
 	$(BIN)/annotator demo
 
+# The tests, then the check that models/framing.skops is what this commit builds (a rebuild, ~2-7 min).
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest
+	$(BIN)/python scripts/check_model.py
 
 # Debian's headless Chromium for the report tests and screenshots (CI runs as root, no stdin).
 chromium:

@@ -235,15 +235,16 @@ def test_calibration_estimator_clones_and_is_strictly_increasing():
     assert CentredIsotonicCalibration.from_knots([], []).predict([0.0]).tolist() == [50.0]
 
 
-def test_old_model_file_loads_with_its_knots_version_and_class_path(shipped_model):
-    """The shipped file predates the package: it names annotator.model.FramingModel, keeps its
-    stored version and its knots map exactly as the old inline calibration did."""
+def test_shipped_file_class_path_version_and_knots(shipped_model):
+    """The shipped file names the packaged class, its stored version is what its contents hash to,
+    and its knots map exactly as the old inline calibration did; files from before the package
+    (annotator.model.FramingModel) are still trusted."""
     import skops.io as sio
 
     m = shipped_model
-    assert "annotator.model.FramingModel" in sio.get_untrusted_types(file=DEFAULT_MODEL)
+    assert "annotator.model.framing.FramingModel" in sio.get_untrusted_types(file=DEFAULT_MODEL)
     assert {"annotator.model.FramingModel", "annotator.model.framing.FramingModel"} <= set(MODEL_TRUSTED)
-    assert m.model_version == "framing-1ba6010639"
+    assert m.model_version == m._version()
     x, y = m.calib_x_, m.calib_y_
     grid = np.concatenate([np.linspace(x[0] - 1, x[-1] + 1, 5001), x, [x[0] - 1e-9, x[-1] + 1e-9]])
     assert np.array_equal(m._calibrate(grid), _calibrate_as_before(x, y, grid))
