@@ -151,8 +151,10 @@ def test_train_on_a_small_pulled_dataset_shows_the_team_apart(trained):
     result, path = trained
     assert result.exit_code == 0, result.output
     err, out = result.stderr, result.stdout
-    for stage in ("loaded corpus ptc: 15 articles", "loaded corpus szeged", "tagger: tuning decision thresholds",
-                  "document model: out-of-fold fits", "training data: 50 articles (5 the team's, each counted 5x"):
+    # stages inside the fit are named by sampling twice a second (test_stages_say_each_stage_...), so
+    # on 50 articles a short one may pass unseen; the stages said around the fit always appear
+    for stage in ("loaded corpus ptc: 15 articles", "loaded corpus szeged",
+                  "training data: 50 articles (5 the team's, each counted 5x", "] done"):
         assert stage in err, stage
     assert all(line.startswith("[") and " s] " in line for line in err.splitlines() if not line.startswith("annotator:"))
     assert "the team rated 5 articles (fewer than 20): the document score learns from the corpora's 15 targets" in err
