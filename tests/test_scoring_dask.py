@@ -94,7 +94,9 @@ def test_dask_cli_local_cluster_and_resume(tmp_path, model, partitioned):
     (partial / ".part-00001.jsonl.x.tmp").write_bytes(b'{"id": "torn')  # a task killed mid-write
     for i in (0, 2):
         (partial / f"_part-{i:05d}.json").write_text(json.dumps({"index": i, **meta["partitions"][i]}))
-    (partial / "_state.json").write_text(json.dumps({"version": 1, "fingerprint": meta["fingerprint"]}))
+    state = {"version": 1, "fingerprint": meta["fingerprint"],
+             "partitions": [{"index": i, "input": p["input"]} for i, p in enumerate(meta["partitions"])]}
+    (partial / "_state.json").write_text(json.dumps(state))
     res = CliRunner().invoke(main, [*args, "--resume"])
     assert res.exit_code == 1, res.output
     assert "97 rows: 95 scored, 2 failed" in res.output and "70 of them from the interrupted run" in res.output
@@ -103,6 +105,6 @@ def test_dask_cli_local_cluster_and_resume(tmp_path, model, partitioned):
                                                      "part-00002.jsonl"]
     # a resume with other inputs is refused
     out.rename(partial)
-    (partial / "_state.json").write_text(json.dumps({"version": 1, "fingerprint": meta["fingerprint"]}))
+    (partial / "_state.json").write_text(json.dumps(state))
     res = CliRunner().invoke(main, [*args[:2], *args[3:], "--resume"])
     assert res.exit_code == 2 and "cannot resume: the interrupted run had different inputs" in res.output
