@@ -22,12 +22,12 @@ import time
 
 from ..errors import AnnotatorError
 from .job import ScoreSummary, ScoringJob
-from .partitions import auto_partition_size, number_partitions, plan_input
+from .partitions import auto_partition_size, number_partitions
 from .parts import PartsFolder
 from .progress import progress_bar
 from .records import one_line
 from .storage import input_size
-from .workers import ModelRef, forget_model, score_partition
+from .workers import ModelRef, forget_model, plan_partitions, score_partition
 
 __all__ = ["run_dask"]
 
@@ -71,22 +71,25 @@ class _LostWorkers:
             self.partitions.update(k for k in msg.get("processing-tasks") or () if str(k).startswith(self.prefix))
 
 
-def _plan(client, job: ScoringJob, run: str) -> tuple:
+def _plan(client, job: ScoringJob, folder: PartsFolder, run: str) -> tuple:
     """(partitions, partition size): large inputs are planned by tasks on the workers, in parallel."""
+    from dask.distributed import wait  # optional: the dask extra
+
     sizes = [input_size(p) for p in job.inputs]
     size = job.partition_size
     if size is None:
         size = auto_partition_size(sum(s or 0 for s in sizes), sum(client.nthreads().values()) or job.jobs)
     opts = job.reader.read_options()
     plans = [[{"index": -1, "input": p}] for p in job.inputs]
-    futures = {i: client.submit(plan_input, p, size, opts, key=f"annotator-plan-{run}-{i}", retries=job.retries,
-                                pure=False)
+    futures = {i: client.submit(plan_partitions, p, size, opts, folder.partial, f"_plan-{i}.json",
+                                key=f"annotator-plan-{run}-{i}", retries=job.retries, pure=False)
                for i, (p, s) in enumerate(zip(job.inputs, sizes)) if s is not None and s > size}
+    wait(list(futures.values()))
     for i, fut in futures.items():
-        try:
-            plans[i] = fut.result()
-        except Exception as exc:
-            raise AnnotatorError(f"{job.inputs[i]}: cannot split into partitions ({_reason(exc)})") from None
+        if fut.status in ("error", "cancelled"):
+            raise AnnotatorError(f"{job.inputs[i]}: cannot split into partitions ({_failure_reason(fut)})")
+        plans[i] = folder.partial.read_json(f"_plan-{i}.json")["partitions"]
+        folder.partial.delete(f"_plan-{i}.json")
     return number_partitions(plans), size
 
 
@@ -120,6 +123,16 @@ def _drop_model(client, ref: ModelRef, name: str) -> None:
         pass
 
 
+def _failure_reason(fut) -> str:
+    try:
+        exc = fut.exception()
+    except BaseException as cancelled:  # a cancelled future raises its CancelledError
+        if isinstance(cancelled, KeyboardInterrupt):
+            raise
+        exc = cancelled
+    return _reason(exc)
+
+
 def _reason(exc: BaseException) -> str:
     if type(exc).__name__ == "KilledWorker":
         tries = getattr(exc, "allowed_failures", 0) + 1
@@ -140,17 +153,17 @@ def _run_tasks(client, job: ScoringJob, folder: PartsFolder, parts: list, todo: 
                                 key=f"annotator-score-{run}-{i}", retries=job.retries, pure=False)
             futures[fut] = i
         failed = {}
+        # results are not gathered from the workers: a finished task has stored its marker, which is
+        # read instead (gathering a result whose worker has just died can wait for ever)
         for fut in as_completed(list(futures)):
-            i = futures[fut]
-            try:
-                res = fut.result()
-            except KeyboardInterrupt:
-                raise
-            except BaseException as exc:  # KilledWorker, an error the task raised, a cancelled future
-                failed[i] = _reason(exc)
-                continue
-            done[i] = res
-            bar.update(1)
+            i = futures.pop(fut)
+            if fut.status in ("error", "cancelled"):
+                failed[i] = _failure_reason(fut)
+            else:
+                done[i] = folder.marker(i)
+            fut.release()  # a finished task is not run again when its worker dies later
+            if i in done:
+                bar.update(1)
         return failed
     finally:
         try:
@@ -170,7 +183,7 @@ def _failure(parts: list, failed: dict, folder: PartsFolder) -> str:
 def _score(client, job: ScoringJob, folder: PartsFolder, parts, run: str, lost: _LostWorkers) -> tuple:
     """(partitions, finished markers by index, rows resumed, failed partitions' reasons)."""
     if parts is None:
-        parts, size = _plan(client, job, run)
+        parts, size = _plan(client, job, folder, run)
         folder.start(job, parts, size)
     done = folder.finished(parts)
     resumed_rows = sum(d["rows"] for d in done.values())

@@ -10,7 +10,7 @@ from .local import run_local
 __all__ = ["score_files"]
 
 
-def score_files(inputs, output, *, model=None, format=None, jobs=None, resume=False, engine="local",
+def score_files(inputs, output, *, model=None, format=None, jobs=None, resume=False, engine=None,
                 scheduler=None, chunksize=128, progress=None, text_column="text", id_column="id",
                 max_bytes=DEFAULT_MAX_BYTES, partition_size="auto", retries=3) -> ScoreSummary:
     """Score article files into one record per input row (``annotator score``).
@@ -39,7 +39,8 @@ def score_files(inputs, output, *, model=None, format=None, jobs=None, resume=Fa
         Continue an interrupted run from ``OUT.partial`` (refused when the
         inputs, model or options differ); starts afresh when there is none.
         Without it, a leftover ``OUT.partial`` is discarded.
-    engine : {"local", "dask"}
+    engine : {"local", "dask"}, optional
+        Default: local, or dask when ``scheduler`` is given.
     scheduler : str, optional
         Address of a running Dask scheduler (``tcp://host:8786``); implies the
         Dask engine. Default: a ``LocalCluster`` on 127.0.0.1.

@@ -173,7 +173,7 @@ def _no_urls(engine, output, paths) -> None:
             raise AnnotatorError(f"{p}: URLs are read and written by the Dask engine: use --engine dask")
 
 
-def build_job(inputs, output, *, model=None, format=None, jobs=None, resume=False, engine="local", scheduler=None,
+def build_job(inputs, output, *, model=None, format=None, jobs=None, resume=False, engine=None, scheduler=None,
               progress=None, reader: ReaderOptions = ReaderOptions(), partition_size="auto",
               retries=3) -> ScoringJob:
     """Check the options of :func:`score_files`, expand the inputs, load the model: the job.

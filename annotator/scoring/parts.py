@@ -78,8 +78,9 @@ class PartsFolder:
                 done[p.index] = self.partial.read_json(marker)
         return done
 
-    def part(self, index: int) -> str:
-        return part_name(index, self.fmt, self.width)
+    def marker(self, index: int) -> dict:
+        """The marker a finished task stored."""
+        return self.partial.read_json(marker_name(index, self.width))
 
     def finish(self, job: ScoringJob, parts: list, done: dict) -> dict:
         """Write ``_summary.json``, remove the markers and the state, and make ``OUT.partial/`` ``OUT``."""

@@ -121,6 +121,13 @@ class Folder:
             return fs.exists(p)
         return os.path.exists(self.url)
 
+    def has(self, name: str) -> bool:
+        """Whether file ``name`` is in the folder."""
+        if self.remote:
+            fs, p = self._fs()
+            return fs.exists(f"{p}/{name}")
+        return os.path.isfile(self.child(name))
+
     def names(self) -> list:
         """Names of the files in the folder (none when it does not exist)."""
         if self.remote:

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from .chunk import RecordFormat, process_chunk
 from .formats import csv_header, parquet_schema
 from .inputs import ReaderOptions
-from .partitions import Partition
+from .partitions import Partition, plan_input
 from .ranges import partition_chunks
 from .storage import Folder
 
-__all__ = ["ModelRef", "score_partition", "forget_model", "part_name", "marker_name"]
+__all__ = ["ModelRef", "score_partition", "plan_partitions", "forget_model", "part_name", "marker_name"]
 
 _MODELS: dict = {}
 _LOCK = threading.Lock()
@@ -82,6 +82,12 @@ def forget_model(ref: ModelRef, dask_worker=None) -> None:
                 gc.unfreeze()
 
 
+def plan_partitions(path: str, size: int, opts, out: Folder, name: str) -> None:
+    """One Dask task: the partitions of one large input (:func:`plan_input`), stored as ``name`` in ``out``
+    (read from there by the client, not gathered from the worker's memory)."""
+    out.write_json(name, {"partitions": plan_input(path, size, opts)})
+
+
 def _write_part(spool, part: Partition, model, spec: RecordFormat, reader: ReaderOptions) -> tuple:
     """Score the partition into ``spool`` chunk by chunk, as the local engine does; (rows, failed)."""
     rows = failed = 0
@@ -113,12 +119,14 @@ def score_partition(part: Partition, out: Folder, ref: ModelRef, spec: RecordFor
     temporary name renamed; remotely: one upload), so a retried or resumed task never finds half
     a part.
     """
+    name, marker_file = part_name(part.index, spec.format, width), marker_name(part.index, width)
+    if out.has(marker_file) and out.has(name):  # done by an earlier run of this task (its result was lost)
+        return out.read_json(marker_file)
     model = worker_model(ref)
-    name = part_name(part.index, spec.format, width)
     with tempfile.TemporaryFile() as spool:
         rows, failed = _write_part(spool, part, model, spec, reader)
         out.put(name, spool)
     marker = {"index": part.index, "input": part.input, "range": None if part.kind == "file" else part.describe(),
               "part": name, "rows": rows, "failed": failed, "worker": _worker().address}
-    out.write_json(marker_name(part.index, width), marker)
+    out.write_json(marker_file, marker)
     return marker
