@@ -309,7 +309,7 @@ def demo_command(out_dir, studio):
               help="local (process pool, default) or dask (one task per input partition).")
 @click.option("--scheduler", default=None, help="Dask scheduler address (tcp://host:8786); implies --engine dask.")
 @click.option("--partition-size", default="auto", show_default=True,
-              help="Dask: input bytes per task (64MB...); larger files are split. auto: 4 per worker thread, 4-32 MB.")
+              help="Dask: input bytes per task (64MB...); larger files are split. auto: 4 per worker thread, 1-32 MB.")
 @click.option("--retries", type=click.IntRange(min=0), default=3, show_default=True,
               help="Dask: further tries of a partition whose task failed or whose worker died.")
 @click.option("--chunksize", type=click.IntRange(min=1), default=128, show_default=True,

@@ -189,7 +189,8 @@ def test_partition_size_option():
     for bad in ("-1", "lots", "0", "12 parsecs"):
         with pytest.raises(ValueError):
             parse_size(bad)
-    assert auto_partition_size(27 * 2**20, 2) == 4 * 2**20  # 5,000 PTC articles on 2 workers: 7 partitions
+    assert auto_partition_size(27 * 2**20, 2) == 27 * 2**20 // 8  # 5,000 PTC articles on 2 workers: 8 partitions
+    assert auto_partition_size(100_000, 2) == 2**20
     assert auto_partition_size(10 * 2**30, 8) == 32 * 2**20
     with pytest.raises(AnnotatorError, match="URLs are read and written by the Dask engine"):
         score_files(["memory://in/x.jsonl"], "out.jsonl", model=lambda f: f)

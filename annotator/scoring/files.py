@@ -54,7 +54,7 @@ def score_files(inputs, output, *, model=None, format=None, jobs=None, resume=Fa
         Dask engine: bytes of input per task (``"64MB"``, ``"512KB"``...): JSONL
         and CSV files larger than that are split at line (record) boundaries,
         Parquet files by row groups. ``"auto"``: about four partitions per
-        worker thread, between 4 MB and 32 MB.
+        worker thread, between 1 MB and 32 MB.
     retries : int
         Dask engine: how many more times a partition is tried after its task
         raised or its worker died (a ``LocalCluster``'s allowed worker deaths

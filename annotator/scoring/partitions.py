@@ -24,7 +24,7 @@ __all__ = ["Partition", "parse_size", "auto_partition_size", "plan_input", "numb
            "MIN_AUTO", "MAX_AUTO"]
 
 #: The automatic partition size: about 4 partitions per worker thread, between these bounds.
-MIN_AUTO, MAX_AUTO = 4 * 2**20, 32 * 2**20
+MIN_AUTO, MAX_AUTO = 2**20, 32 * 2**20
 _UNITS = {"": 1, "b": 1, "k": 2**10, "kb": 2**10, "kib": 2**10, "m": 2**20, "mb": 2**20, "mib": 2**20,
           "g": 2**30, "gb": 2**30, "gib": 2**30}
 _SPLITTABLE = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
