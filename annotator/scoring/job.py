@@ -16,7 +16,7 @@ from .formats import resolve_format
 from .inputs import ReaderOptions, expand_inputs, file_sha256, inputs_fingerprint
 from .partitions import parse_size
 from .records import resolve_model
-from .storage import is_url
+from .storage import is_url, local_path
 
 __all__ = ["ScoringJob", "ScoreSummary", "build_job"]
 
@@ -189,8 +189,10 @@ def build_job(inputs, output, *, model=None, format=None, jobs=None, resume=Fals
         raise AnnotatorError(f"jobs must be at least 1, not {jobs}")
     size, retries = _dask_options(partition_size, retries)
     location = os.fspath(output)
-    _no_urls(engine, location, [os.fspath(p) for p in ([inputs] if isinstance(inputs, (str, os.PathLike))
-                                                       else inputs)])
+    inputs = [os.fspath(p) for p in ([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs)]
+    _no_urls(engine, location, inputs)
+    if engine == "dask":  # file:// URLs are local paths
+        inputs = [p if is_url(p) else local_path(p) for p in inputs]
     output = Path(output)
     fmt = resolve_format(output, format, engine)
     paths = tuple(expand_inputs(inputs))
