@@ -97,13 +97,10 @@ def child(args) -> None:
     model, desc = load_scorer(args.model)
     load_s = time.perf_counter() - t0
     cluster = None
-    if args.engine == "dask":  # the cluster starts before the clock: a cluster is usually there already
-        import logging
+    if args.engine == "dask":  # the engine's LocalCluster, started before the clock (a cluster is usually there)
+        from annotator.scoring.dask import local_cluster
 
-        from dask.distributed import LocalCluster
-
-        cluster = LocalCluster(n_workers=args.jobs, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
+        cluster = local_cluster(args.jobs)
     print(json.dumps({"event": "scoring"}), flush=True)
     t0 = time.perf_counter()
     summary = score_files([args.input], args.output, model=model, jobs=args.jobs, chunksize=args.chunksize,

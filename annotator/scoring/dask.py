@@ -29,16 +29,31 @@ from .records import one_line
 from .storage import input_size
 from .workers import ModelRef, forget_model, plan_partitions, score_partition
 
-__all__ = ["run_dask"]
+__all__ = ["run_dask", "local_cluster"]
 
 _SHOWN_FAILURES = 3
+
+
+def local_cluster(n_workers: int, allowed_failures: int = 3):
+    """The ``LocalCluster`` the engine starts: ``n_workers`` single-threaded worker processes on 127.0.0.1.
+
+    A task survives ``allowed_failures`` deaths of the worker running it. The workers keep glibc's
+    own malloc thresholds: Dask's ``MALLOC_TRIM_THRESHOLD_=65536`` makes scoring about 20 % slower
+    (memory handed back to the system after every large temporary array).
+    """
+    import dask  # optional: the dask extra
+    from dask.distributed import LocalCluster  # optional: the dask extra
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures,
+                          "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                            dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
 
 
 def _connect(job: ScoringJob):
     """(client, cluster): a client of ``job.scheduler``, or of a new LocalCluster (then also returned)."""
     try:
-        import dask  # optional: the dask extra
-        from dask.distributed import Client, LocalCluster  # optional: the dask extra
+        from dask.distributed import Client  # optional: the dask extra
     except ImportError:
         raise AnnotatorError("the Dask engine needs dask[distributed]: pip install 'annotator[dask]'") from None
     if job.scheduler:
@@ -46,13 +61,7 @@ def _connect(job: ScoringJob):
             return Client(job.scheduler, timeout="30s"), None
         except (OSError, TimeoutError, ValueError) as exc:
             raise AnnotatorError(f"cannot connect to the Dask scheduler at {job.scheduler} ({exc})") from None
-    # a task survives this many deaths of the worker running it (an external scheduler has its own
-    # setting); workers keep glibc's own malloc thresholds: Dask's MALLOC_TRIM_THRESHOLD_=65536 makes
-    # scoring about 20 % slower (it returns memory to the system after every large temporary array)
-    with dask.config.set({"distributed.scheduler.allowed-failures": job.retries,
-                          "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
-        cluster = LocalCluster(n_workers=job.jobs, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
+    cluster = local_cluster(job.jobs, job.retries)  # retries: worker deaths too (a scheduler has its own limit)
     return Client(cluster), cluster
 
 
