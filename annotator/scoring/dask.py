@@ -29,23 +29,32 @@ from .records import one_line
 from .storage import input_size
 from .workers import ModelRef, forget_model, plan_partitions, score_partition
 
-__all__ = ["run_dask", "local_cluster"]
+__all__ = ["run_dask", "local_cluster", "WORKER_SETTINGS"]
 
 _SHOWN_FAILURES = 3
 
 
-def local_cluster(n_workers: int, allowed_failures: int = 3):
-    """The ``LocalCluster`` the engine starts: ``n_workers`` single-threaded worker processes on 127.0.0.1.
+#: Worker settings for pure-Python CPU work (the README gives them as a config file for ``dask worker``):
+#: glibc's own malloc thresholds (Dask's ``MALLOC_TRIM_THRESHOLD_=65536`` makes scoring about 20 %
+#: slower: memory handed back to the system after every large temporary array), and background
+#: monitors that wake up less often (the statistical profiler every 10 ms, the event loop's tick
+#: every 20 ms: each wake-up takes the interpreter lock from the scoring thread, which then waits
+#: for a CPU when every core is busy; with them a worker scored about half as fast as ``-j 1`` on a
+#: busy machine).
+WORKER_SETTINGS = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                   "distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "1s",
+                   "distributed.worker.memory.monitor-interval": "1s",
+                   "distributed.admin.system-monitor.interval": "5s"}
 
-    A task survives ``allowed_failures`` deaths of the worker running it. The workers keep glibc's
-    own malloc thresholds: Dask's ``MALLOC_TRIM_THRESHOLD_=65536`` makes scoring about 20 % slower
-    (memory handed back to the system after every large temporary array).
-    """
+
+def local_cluster(n_workers: int, allowed_failures: int = 3):
+    """The ``LocalCluster`` the engine starts: ``n_workers`` single-threaded worker processes on
+    127.0.0.1, with :data:`WORKER_SETTINGS`; a task survives ``allowed_failures`` deaths of the
+    worker running it."""
     import dask  # optional: the dask extra
     from dask.distributed import LocalCluster  # optional: the dask extra
 
-    with dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures,
-                          "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+    with dask.config.set({**WORKER_SETTINGS, "distributed.scheduler.allowed-failures": allowed_failures}):
         return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                             dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
 
