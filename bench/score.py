@@ -18,9 +18,17 @@ its largest worker), and the ratio of the scoring time to the vectorizer pass.
     python bench/score.py                      # 1k, 10k, 100k
     python bench/score.py --sizes 1000 10000 -j 1
     python bench/score.py --profile 1000       # where the time goes (-j 1, cProfile)
+    python bench/score.py --engine dask --workers 1 2 --sizes 5000
 
 Targets (issue 5): >= 1,000 articles/s; peak RSS at 100k within 10% of 10k;
 scoring time <= 2x the bare vectorizer pass.
+
+``--engine dask --workers 1 2`` (issue 17) compares, in the same run and on the same one
+JSONL file per size, the local engine with ``-j 1`` and ``-j 2`` and the Dask engine on a
+``LocalCluster`` of 1 and 2 single-threaded worker processes (started before the clock starts:
+the time includes planning the partitions, uploading the model to the workers, scoring and
+writing; JSONL output for both engines; automatic partition size). Printed: articles/s, and
+articles/s per worker process.
 """
 from __future__ import annotations
 
@@ -28,6 +36,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -87,11 +96,19 @@ def child(args) -> None:
     t0 = time.perf_counter()
     model, desc = load_scorer(args.model)
     load_s = time.perf_counter() - t0
+    cluster = None
+    if args.engine == "dask":  # the engine's LocalCluster, started before the clock (a cluster is usually there)
+        from annotator.scoring.dask import local_cluster
+
+        cluster = local_cluster(args.jobs)
     print(json.dumps({"event": "scoring"}), flush=True)
     t0 = time.perf_counter()
     summary = score_files([args.input], args.output, model=model, jobs=args.jobs, chunksize=args.chunksize,
-                          progress=False)
+                          progress=False, engine=args.engine, format="jsonl",
+                          scheduler=cluster.scheduler_address if cluster else None)
     score_s = time.perf_counter() - t0
+    if cluster is not None:
+        cluster.close()
     self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({"event": "vectorizer"}), flush=True)
@@ -101,11 +118,13 @@ def child(args) -> None:
         texts = chunk["text"].tolist()
         nbytes += sum(len(t.encode("utf-8")) for t in texts)
         t1 = time.perf_counter()
-        hv.transform(texts)
+        if not args.skip_vectorizer:
+            hv.transform(texts)
         hv_s += time.perf_counter() - t1
     print(json.dumps({"event": "done", "rows": summary.rows, "failed": summary.failed, "seconds": score_s,
                       "load_seconds": load_s, "hv_seconds": hv_s, "bytes": nbytes, "jobs": summary.jobs,
-                      "scorer": desc, "maxrss_self_mb": self_rss, "maxrss_children_mb": child_rss}), flush=True)
+                      "partitions": summary.partitions, "scorer": desc, "maxrss_self_mb": self_rss,
+                      "maxrss_children_mb": child_rss}), flush=True)
 
 
 def tree_memory(proc, pss=False):
@@ -123,13 +142,16 @@ def tree_memory(proc, pss=False):
     return rss / 2**20, pss_total / 2**20
 
 
-def run_size(path: Path, n: int, tmp: Path, args) -> dict:
+def run_size(path: Path, n: int, tmp: Path, args, engine: str = "local", jobs=None) -> dict:
+    jobs = args.jobs if jobs is None else jobs
     cmd = [sys.executable, __file__, "--child", "--input", str(path), "--output", str(tmp / f"scores-{n}.jsonl"),
-           "--chunksize", str(args.chunksize)]
-    if args.jobs:
-        cmd += ["-j", str(args.jobs)]
+           "--chunksize", str(args.chunksize), "--engine", engine]
+    if jobs:
+        cmd += ["-j", str(jobs)]
     if args.model:
         cmd += ["--model", args.model]
+    if args.engine == "dask":  # the comparison: scoring only
+        cmd += ["--skip-vectorizer"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     # the sampler below (this process) yields the CPU to the child and its workers: on 2 cores its
     # /proc reads would otherwise slow the scoring it measures
@@ -166,6 +188,9 @@ def run_size(path: Path, n: int, tmp: Path, args) -> dict:
         time.sleep(0.2)
     reader.join()
     result = state["result"]
+    out = tmp / f"scores-{n}.jsonl"
+    if out.is_dir():
+        shutil.rmtree(out)
     if proc.returncode != 0 or result is None:
         sys.exit(f"bench: child for {n} articles failed (exit status {proc.returncode})")
     if ps is not None:
@@ -202,6 +227,10 @@ def main() -> None:
     ap.add_argument("--model", default=None, help="model file (default: the shipped one)")
     ap.add_argument("--keep", default=None, help="folder for corpora and outputs (default: a temporary one)")
     ap.add_argument("--profile", type=int, default=None, metavar="N", help="profile scoring N articles with -j 1")
+    ap.add_argument("--engine", choices=["local", "dask"], default="local",
+                    help="dask: compare local -j W and Dask with W LocalCluster workers, for each W of --workers")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="with --engine dask (default: 1 2)")
+    ap.add_argument("--skip-vectorizer", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--input", help=argparse.SUPPRESS)
     ap.add_argument("--output", help=argparse.SUPPRESS)
@@ -214,6 +243,9 @@ def main() -> None:
         tmp.mkdir(parents=True, exist_ok=True)
         if args.profile:
             profile(args.profile, tmp, args)
+            return
+        if args.engine == "dask":
+            compare_engines(tmp, args)
             return
         results = {}
         for n in args.sizes:
@@ -241,6 +273,35 @@ def main() -> None:
         if 10_000 in results and 100_000 in results:
             a, b = results[10_000]["peak_rss_mb"], results[100_000]["peak_rss_mb"]
             print(f"peak RSS 100k / 10k: {b / a:.3f} (target <= 1.10)")
+
+
+def compare_engines(tmp: Path, args) -> None:
+    """Local -j W and Dask with W workers, for each size and each W, in this one run."""
+    rows = []
+    for n in args.sizes:
+        path = tmp / f"corpus-{n}.jsonl"
+        mb = build_corpus(path, n) / 2**20
+        print(f"built {n:,} articles ({mb:,.0f} MB of text)", flush=True)
+        for w in args.workers:
+            for engine in ("local", "dask"):
+                r = run_size(path, n, tmp, args, engine, w)
+                rate = r["rows"] / r["seconds"]
+                rows.append((n, engine, w, rate, r.get("partitions")))
+                print(f"  {engine:>5} with {w} worker{'s' * (w > 1)}: {r['rows']:,} rows in {r['seconds']:.1f} s, "
+                      f"{rate:,.0f} articles/s ({rate / w:,.0f} per worker)"
+                      + (f", {r['partitions']} partitions" if engine == "dask" else ""), flush=True)
+        path.unlink(missing_ok=True)
+    first = run_scorer_name(args)
+    print(f"\nscorer: {first}; cores: {os.cpu_count()}; chunksize {args.chunksize}; Dask partition size auto")
+    print(f"{'articles':>9} {'engine':>6} {'workers':>7} {'art/s':>7} {'per worker':>10} {'partitions':>10}")
+    for n, engine, w, rate, parts in rows:
+        print(f"{n:>9,} {engine:>6} {w:>7} {rate:>7,.0f} {rate / w:>10,.0f} {parts if engine == 'dask' else '':>10}")
+
+
+def run_scorer_name(args) -> str:
+    from annotator.paths import DEFAULT_MODEL
+
+    return Path(args.model or DEFAULT_MODEL).name
 
 
 if __name__ == "__main__":

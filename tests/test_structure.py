@@ -14,7 +14,7 @@ MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 80
 #: Third-party modules that may be imported inside a function: optional extras, or heavy imports
 #: only some commands need (each such import carries a comment saying which).
-LAZY_OK = {"dask", "distributed", "label_studio_sdk", "label_studio", "playwright", "httpx",
+LAZY_OK = {"dask", "distributed", "fsspec", "label_studio_sdk", "label_studio", "playwright", "httpx",
            "matplotlib", "jinja2", "pyarrow", "skops", "multiprocessing", "threading", "logging"}
 
 

@@ -14,17 +14,21 @@ __all__ = ["score_command", "report_command"]
 @click.command("score", short_help="Score articles: framing risk 0-100, band, cue spans.")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path())
 @click.option("-o", "--output", type=click.Path(), required=True,
-              help="Output file (replaced when complete); with --engine dask a folder of parts.")
+              help="Output file (replaced when complete); with --engine dask a folder of parts (or URL: s3://...).")
 @click.option("--model", "model_path", type=click.Path(dir_okay=False), default=None,
               help="Framing model (.skops). Default: the shipped models/framing.skops.")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default=None,
-              help="Output format. Default: from the output extension.")
+              help="Output format. Default: from the output extension (Dask: Parquet when it has none).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: all cores; 1 = in-process). Dask: LocalCluster workers.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from OUT.partial (same inputs and model).")
 @click.option("--engine", type=click.Choice(["local", "dask"]), default=None,
               help="local (process pool, default) or dask (one task per input partition).")
 @click.option("--scheduler", default=None, help="Dask scheduler address (tcp://host:8786); implies --engine dask.")
+@click.option("--partition-size", default="auto", show_default=True,
+              help="Dask: input bytes per task (64MB...); larger files are split. auto: 4 per worker thread, 1-32 MB.")
+@click.option("--retries", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Dask: further tries of a partition whose task failed or whose worker died.")
 @click.option("--chunksize", type=click.IntRange(min=1), default=128, show_default=True,
               help="Rows per chunk (unit of work, memory and resume).")
 @reader_options
@@ -32,8 +36,8 @@ __all__ = ["score_command", "report_command"]
               help="Largest article accepted, in MB (larger ones become error rows).")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr. Default: when stderr is a terminal (to a log: every 10 s).")
-def score_command(inputs, output, model_path, fmt, jobs, resume, engine, scheduler, chunksize, text_column,
-                  id_column, max_mb, progress):
+def score_command(inputs, output, model_path, fmt, jobs, resume, engine, scheduler, partition_size, retries,
+                  chunksize, text_column, id_column, max_mb, progress):
     """Score articles: framing risk (0-100), band, cue spans and counts per label.
 
     INPUT is anything 'annotator articles' reads (.txt, folders, .csv, .jsonl,
@@ -59,7 +63,8 @@ def score_command(inputs, output, model_path, fmt, jobs, resume, engine, schedul
     try:
         summary = score_files(list(inputs), output, model=model_path, format=fmt, jobs=jobs, resume=resume,
                               engine=engine, scheduler=scheduler, chunksize=chunksize, text_column=text_column,
-                              id_column=id_column, max_bytes=int(max_mb * 2**20), progress=progress)
+                              id_column=id_column, max_bytes=int(max_mb * 2**20), progress=progress,
+                              partition_size=partition_size, retries=retries)
     except KeyboardInterrupt:
         click.echo(f"\nannotator: interrupted; finished chunks are kept in {output}.partial: "
                    f"run the same command with --resume to continue", err=True)

@@ -45,16 +45,20 @@ resume whose inputs, model or options differ is refused.
 ``engine="local"`` (:mod:`annotator.scoring.local`) scores in ``jobs`` processes
 (``jobs=1``: in-process), the model loaded once per worker, with a bounded number of chunks in
 flight; results are written in input order. ``engine="dask"`` (:mod:`annotator.scoring.dask`) runs
-the same scoring function on a Dask cluster (a ``LocalCluster`` by default, or ``scheduler``): one
-task per input partition (a file; folders of tables and glob patterns are expanded to their files)
-writing one output part, so ``OUT`` is a folder of ``part-NNNNN.<format>`` files in input order.
+the same scoring function on a Dask cluster (a ``LocalCluster`` by default, or ``scheduler``):
+inputs split into partitions of about ``partition_size`` bytes (JSONL and CSV at line boundaries,
+Parquet by row groups), one task per partition writing one output part, so ``OUT`` is a folder of
+``part-NNNNN.<format>`` files in input order (Parquet by default); the model is uploaded once to
+every worker; a task whose worker dies is retried; inputs and ``OUT`` may be fsspec URLs.
 
 Modules
 -------
 ``records`` (the model's output as records, :func:`score`), ``formats`` (JSONL/CSV/Parquet,
 :func:`read_scores`), ``chunk`` (one unit of work), ``inputs`` (expansion, fingerprints, chunks),
 ``progress`` (the bar), ``partial`` (the resumable ``OUT.partial/``), ``job`` (the job record and the
-summary), ``local`` and ``dask`` (the engines), ``files`` (:func:`score_files`).
+summary), ``local`` and ``dask`` (the engines), ``files`` (:func:`score_files`); for the Dask engine
+``storage`` (local paths and fsspec URLs), ``partitions`` (splitting by size), ``ranges`` (reading a
+partition), ``workers`` (the model and the task on a worker), ``parts`` (its output folder).
 """
 from __future__ import annotations
 

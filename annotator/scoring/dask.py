@@ -1,184 +1,247 @@
-"""The Dask engine: one task per input partition, each writing one output part, resumable by part.
+"""The Dask engine: inputs split into partitions by size, one task per partition writing one part, resumable.
 
-The scoring function is the local engine's (:func:`annotator.scoring.chunk.process_chunk`), run on
-a Dask cluster (a ``LocalCluster`` by default, or ``scheduler``). Folders of tables and glob
-patterns are expanded to their files, one partition each, so ``OUT`` is a folder of
-``part-NNNNN.<format>`` files in input order plus ``_summary.json``. Dask is an optional
+On a Dask cluster (a ``LocalCluster`` of ``jobs`` single-threaded workers by default, or
+``scheduler``): large inputs are split into partitions of about ``partition_size`` bytes
+(:mod:`annotator.scoring.partitions`, planned on the workers), so every worker has work; the model
+is uploaded once to every worker, present or joining later (:mod:`annotator.scoring.workers`);
+each task scores its partition with the local engine's function and stores one output part
+(:mod:`annotator.scoring.parts`), local or remote (:mod:`annotator.scoring.storage`). A task whose
+worker dies is run again elsewhere, up to ``retries`` more times; the summary says how many
+workers were lost and partitions retried. When retries run out, the other partitions still
+finish, and one line names the failed ones (``--resume`` scores only those). Dask is an optional
 dependency (the ``dask`` extra): it is imported only when this engine runs.
 """
 from __future__ import annotations
 
-import json
+import hashlib
 import logging
 import os
-import shutil
-import sys
+import tempfile
+import threading
 import time
-from pathlib import Path
 
 from ..errors import AnnotatorError
-from ..io import atomic_folder, atomic_output
-from .chunk import RecordFormat, process_chunk
-from .formats import csv_header, parquet_schema
-from .inputs import ReaderOptions
 from .job import ScoreSummary, ScoringJob
-from .partial import STATE_VERSION, load_state, partial_dir, refuse_other_engine, write_json
+from .partitions import auto_partition_size, number_partitions
+from .parts import PartsFolder
 from .progress import progress_bar
 from .records import one_line
+from .storage import input_size
+from .workers import ModelRef, forget_model, plan_partitions, score_partition
 
-__all__ = ["run_dask"]
+__all__ = ["run_dask", "local_cluster", "WORKER_SETTINGS"]
 
-
-def _part_name(index: int, fmt: str) -> str:
-    return f"part-{index:05d}.{fmt}"
-
-
-def _marker(outdir: Path, index: int) -> Path:
-    return outdir / f"_part-{index:05d}.json"
+_SHOWN_FAILURES = 3
 
 
-def _score_partition(index, path, outdir, model, spec: RecordFormat, reader: ReaderOptions):
-    """One Dask task: read one input partition, score it chunk by chunk, write one output part.
-
-    The part is written to a temporary file and renamed; then its marker
-    ``_part-NNNNN.json`` (rows, failed) records it as done, so a retried or
-    resumed task never leaves a half-written part.
-    """
-    outdir = Path(outdir)
-    part = outdir / _part_name(index, spec.format)
-    rows = failed = 0
-    with atomic_output(part) as fh:
-        writer = None
-        if spec.format == "parquet":
-            import pyarrow.parquet as pq  # optional/lazy: only Parquet output needs it
-
-            writer = pq.ParquetWriter(fh, parquet_schema(spec.labels))
-        elif spec.format == "csv":
-            fh.write(csv_header(spec.labels))
-        for chunk in reader.chunks([path]):
-            scored = process_chunk(chunk, model, spec)
-            if writer is not None:
-                writer.write_table(scored.payload)
-            else:
-                fh.write(scored.payload)
-            rows += scored.rows
-            failed += scored.failed
-        if writer is not None:
-            writer.close()
-    result = {"index": index, "input": path, "part": part.name, "rows": rows, "failed": failed}
-    write_json(_marker(outdir, index), result)
-    return result
+#: Worker settings for pure-Python CPU work (the README gives them as a config file for ``dask worker``):
+#: glibc's own malloc thresholds (Dask's ``MALLOC_TRIM_THRESHOLD_=65536`` makes scoring about 20 %
+#: slower: memory handed back to the system after every large temporary array), and background
+#: monitors that wake up less often (the statistical profiler every 10 ms, the event loop's tick
+#: every 20 ms: each wake-up takes the interpreter lock from the scoring thread, which then waits
+#: for a CPU when every core is busy; with them a worker scored about half as fast as ``-j 1`` on a
+#: busy machine).
+WORKER_SETTINGS = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                   "distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "1s",
+                   "distributed.worker.memory.monitor-interval": "1s",
+                   "distributed.admin.system-monitor.interval": "5s"}
 
 
-def _connect(scheduler, jobs):
-    """(client, cluster): a client of ``scheduler``, or of a new LocalCluster (then also returned)."""
+def local_cluster(n_workers: int, allowed_failures: int = 3):
+    """The ``LocalCluster`` the engine starts: ``n_workers`` single-threaded worker processes on
+    127.0.0.1, with :data:`WORKER_SETTINGS`; a task survives ``allowed_failures`` deaths of the
+    worker running it."""
+    import dask  # optional: the dask extra
+    from dask.distributed import LocalCluster  # optional: the dask extra
+
+    with dask.config.set({**WORKER_SETTINGS, "distributed.scheduler.allowed-failures": allowed_failures}):
+        return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                            dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
+
+
+def _connect(job: ScoringJob):
+    """(client, cluster): a client of ``job.scheduler``, or of a new LocalCluster (then also returned)."""
     try:
-        from dask.distributed import Client, LocalCluster  # optional: the dask extra
+        from dask.distributed import Client  # optional: the dask extra
     except ImportError:
         raise AnnotatorError("the Dask engine needs dask[distributed]: pip install 'annotator[dask]'") from None
-    if scheduler:
+    if job.scheduler:
         try:
-            return Client(scheduler, timeout="30s"), None
+            return Client(job.scheduler, timeout="30s"), None
         except (OSError, TimeoutError, ValueError) as exc:
-            raise AnnotatorError(f"cannot connect to the Dask scheduler at {scheduler} ({exc})") from None
-    cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
+            raise AnnotatorError(f"cannot connect to the Dask scheduler at {job.scheduler} ({exc})") from None
+    cluster = local_cluster(job.jobs, job.retries)  # retries: worker deaths too (a scheduler has its own limit)
     return Client(cluster), cluster
 
 
-def _open_state(pdir: Path, job: ScoringJob) -> None:
-    """Check the state of the interrupted run to resume, or start ``OUT.partial/`` afresh."""
-    state_path = pdir / "_state.json"
-    if job.resume and not state_path.is_file():
-        refuse_other_engine(pdir, "state.json", "local")
-    if job.resume and state_path.is_file():
-        load_state(state_path, job.fingerprint)
-        return
-    if pdir.exists():
-        if not job.resume:
-            print(f"annotator: discarding the interrupted run in {pdir} (use --resume to continue it)",
-                  file=sys.stderr)
-        shutil.rmtree(pdir)
-    pdir.mkdir(parents=True)
-    write_json(state_path, {"version": STATE_VERSION, "fingerprint": job.fingerprint,
-                            "partitions": len(job.inputs)})
+class _LostWorkers:
+    """Workers the scheduler lost (not retired) during the run, and the partitions they were running."""
+
+    def __init__(self, run: str):
+        self.prefix = f"annotator-score-{run}-"
+        self.workers: set = set()
+        self.partitions: set = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, event) -> None:
+        msg = event[1] if isinstance(event, tuple) and len(event) == 2 else event
+        if not isinstance(msg, dict) or msg.get("action") != "remove-worker" or msg.get("expected"):
+            return
+        with self._lock:
+            self.workers.add(msg.get("worker"))
+            self.partitions.update(k for k in msg.get("processing-tasks") or () if str(k).startswith(self.prefix))
 
 
-def _finished_parts(pdir: Path, fmt: str, n: int) -> dict:
-    """Markers of the partitions whose part is written, by index."""
-    done = {}
-    for i in range(n):
-        marker = _marker(pdir, i)
-        if marker.is_file() and (pdir / _part_name(i, fmt)).is_file():
-            done[i] = json.loads(marker.read_text(encoding="utf-8"))
-    return done
+def _plan(client, job: ScoringJob, folder: PartsFolder, run: str) -> tuple:
+    """(partitions, partition size): large inputs are planned by tasks on the workers, in parallel."""
+    from dask.distributed import wait  # optional: the dask extra
+
+    sizes = [input_size(p) for p in job.inputs]
+    size = job.partition_size
+    if size is None:
+        size = auto_partition_size(sum(s or 0 for s in sizes), sum(client.nthreads().values()) or job.jobs)
+    opts = job.reader.read_options()
+    plans = [[{"index": -1, "input": p}] for p in job.inputs]
+    futures = {i: client.submit(plan_partitions, p, size, opts, folder.partial, f"_plan-{i}.json",
+                                key=f"annotator-plan-{run}-{i}", retries=job.retries, pure=False)
+               for i, (p, s) in enumerate(zip(job.inputs, sizes)) if s is not None and s > size}
+    wait(list(futures.values()))
+    for i, fut in futures.items():
+        if fut.status in ("error", "cancelled"):
+            raise AnnotatorError(f"{job.inputs[i]}: cannot split into partitions ({_failure_reason(fut)})")
+        plans[i] = folder.partial.read_json(f"_plan-{i}.json")["partitions"]
+        folder.partial.delete(f"_plan-{i}.json")
+    return number_partitions(plans), size
 
 
-def _run_tasks(job: ScoringJob, pdir: Path, todo: list, done: dict, bar) -> None:
-    """Score the partitions ``todo`` on the cluster, recording each finished one in ``done``."""
-    client, cluster = _connect(job.scheduler, job.jobs)
-    futures = []
+def _upload_model(client, job: ScoringJob, run: str) -> tuple:
+    """Send the pickled model once to every worker (and to workers that join later): (ref, plugin name)."""
+    from distributed.diagnostics.plugin import UploadFile  # optional: the dask extra
+    from distributed.protocol.pickle import dumps  # optional: the dask extra (pickle, else cloudpickle)
+
+    data = dumps(job.model, protocol=5)
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    ref = ModelRef(digest, f"annotator-model-{digest}-{run}.pkl")
+    with tempfile.TemporaryDirectory(prefix="annotator-") as tmp:
+        path = os.path.join(tmp, ref.filename)
+        with open(path, "wb") as f:
+            f.write(data)
+        plugin = UploadFile(path, load=False)
+    name = f"annotator-model-{run}"
+    client.register_plugin(plugin, name=name)
+    return ref, name
+
+
+def _drop_model(client, ref: ModelRef, name: str) -> None:
+    """Unregister the upload and free the model on the workers (best effort: a worker may be gone)."""
     try:
-        model_future = client.scatter(job.model, broadcast=True, hash=False)
-        futures = [client.submit(_score_partition, i, job.inputs[i], os.fspath(pdir), model_future, job.spec,
-                                 job.reader, pure=False, key=f"annotator-score-{i}-{os.urandom(6).hex()}")
-                   for i in todo]
-        from dask.distributed import as_completed  # optional: the dask extra
+        client.unregister_worker_plugin(name)
+    except Exception:
+        pass
+    try:
+        client.run(forget_model, ref, on_error="ignore")
+    except Exception:
+        pass
 
-        for fut in as_completed(futures):
-            try:
-                res = fut.result()
-            except Exception as exc:
-                i = todo[futures.index(fut)]
-                raise AnnotatorError(f"{job.inputs[i]}: scoring task failed ({type(exc).__name__}: "
-                                     f"{one_line(exc)}); finished partitions are kept: run again with "
-                                     f"--resume") from None
-            done[res["index"]] = res
-            bar.update(1)
+
+def _failure_reason(fut) -> str:
+    try:
+        exc = fut.exception()
+    except BaseException as cancelled:  # a cancelled future raises its CancelledError
+        if isinstance(cancelled, KeyboardInterrupt):
+            raise
+        exc = cancelled
+    return _reason(exc)
+
+
+def _reason(exc: BaseException) -> str:
+    if type(exc).__name__ == "KilledWorker":
+        tries = getattr(exc, "allowed_failures", 0) + 1
+        return f"its worker died each of the {tries} times it ran (killed, or out of memory?)"
+    return f"{type(exc).__name__}: {one_line(exc, 200)}"
+
+
+def _run_tasks(client, job: ScoringJob, folder: PartsFolder, parts: list, todo: list, done: dict, bar,
+               run: str) -> dict:
+    """Score the partitions ``todo``, recording each finished one in ``done``; the failed ones' reasons."""
+    from dask.distributed import as_completed  # optional: the dask extra
+
+    ref, name = _upload_model(client, job, run)
+    futures = {}
+    try:
+        for i in todo:
+            fut = client.submit(score_partition, parts[i], folder.partial, ref, job.spec, job.reader, folder.width,
+                                key=f"annotator-score-{run}-{i}", retries=job.retries, pure=False)
+            futures[fut] = i
+        failed = {}
+        # results are not gathered from the workers: a finished task has stored its marker, which is
+        # read instead (gathering a result whose worker has just died can wait for ever)
+        for fut in as_completed(list(futures)):
+            i = futures.pop(fut)
+            if fut.status in ("error", "cancelled"):
+                failed[i] = _failure_reason(fut)
+            else:
+                done[i] = folder.marker(i)
+            fut.release()  # a finished task is not run again when its worker dies later
+            if i in done:
+                bar.update(1)
+        return failed
+    finally:
+        try:
+            client.cancel(list(futures))
+        except Exception:
+            pass
+        _drop_model(client, ref, name)
+
+
+def _failure(parts: list, failed: dict, folder: PartsFolder) -> str:
+    shown = "; ".join(f"{parts[i].describe()}: {failed[i]}" for i in sorted(failed)[:_SHOWN_FAILURES])
+    more = f"; and {len(failed) - _SHOWN_FAILURES} more" if len(failed) > _SHOWN_FAILURES else ""
+    return (f"{len(failed)} of {len(parts)} partitions failed ({shown}{more}); the others are kept in "
+            f"{folder.partial.url}: run the same command with --resume to score the rest")
+
+
+def _score(client, job: ScoringJob, folder: PartsFolder, parts, run: str, lost: _LostWorkers) -> tuple:
+    """(partitions, finished markers by index, rows resumed, failed partitions' reasons)."""
+    if parts is None:
+        parts, size = _plan(client, job, folder, run)
+        folder.start(job, parts, size)
+    done = folder.finished(parts)
+    resumed_rows = sum(d["rows"] for d in done.values())
+    todo = [p.index for p in parts if p.index not in done]
+    bar = progress_bar(job.progress, len(parts), len(done), " partitions")
+    failed = {}
+    try:
+        if todo:
+            client.subscribe_topic("all", lost)
+            failed = _run_tasks(client, job, folder, parts, todo, done, bar, run)
     finally:
         bar.close()
+    return parts, done, resumed_rows, failed
+
+
+def run_dask(job: ScoringJob) -> ScoreSummary:
+    """Run ``job`` on a Dask cluster, one task per partition, resumable by partition."""
+    t0 = time.perf_counter()
+    folder = PartsFolder(job)
+    parts = folder.open(job)
+    run = os.urandom(4).hex()
+    lost = _LostWorkers(run)
+    client, cluster = _connect(job)
+    try:
+        parts, done, resumed_rows, failed = _score(client, job, folder, parts, run, lost)
+    finally:
         try:
-            client.cancel(futures)
+            client.unsubscribe_topic("all")
         except Exception:
             pass
         client.close()
         if cluster is not None:
             cluster.close()
-
-
-def _finish(job: ScoringJob, pdir: Path, done: dict, output: Path) -> dict:
-    """Write ``_summary.json``, remove the markers and state, and swap ``OUT.partial/`` in as ``OUT``."""
-    parts = [done[i] for i in range(len(job.inputs))]
-    summary = {"rows": sum(p["rows"] for p in parts), "failed": sum(p["failed"] for p in parts),
-               "format": job.format, "fingerprint": job.fingerprint,
-               "partitions": [{"input": p["input"], "part": p["part"], "rows": p["rows"], "failed": p["failed"]}
-                              for p in parts]}
-    write_json(pdir / "_summary.json", summary)
-    for i in range(len(job.inputs)):
-        _marker(pdir, i).unlink(missing_ok=True)
-    (pdir / "_state.json").unlink(missing_ok=True)
-    for leftover in pdir.glob(".*.tmp"):  # temporary files of tasks that were retried elsewhere
-        leftover.unlink(missing_ok=True)
-    with atomic_folder(output) as ready:
-        ready.rmdir()
-        os.replace(pdir, ready)  # the finished folder itself (its mode kept) takes the new folder's place
-    return summary
-
-
-def run_dask(job: ScoringJob) -> ScoreSummary:
-    """Run ``job`` on a Dask cluster, one task per input partition, resumable by partition."""
-    t0 = time.perf_counter()
-    output = job.output.absolute()  # the workers write here: not relative to their working folder
-    pdir = partial_dir(output)
-    _open_state(pdir, job)
-    done = _finished_parts(pdir, job.format, len(job.inputs))
-    resumed_rows = sum(d["rows"] for d in done.values())
-    todo = [i for i in range(len(job.inputs)) if i not in done]
-    bar = progress_bar(job.progress, len(job.inputs), len(done), " partitions")
-    if todo:
-        _run_tasks(job, pdir, todo, done, bar)
-    bar.close()
-    summary = _finish(job, pdir, done, output)
-    return ScoreSummary(os.fspath(output), job.format, "dask", summary["rows"], summary["failed"],
-                        time.perf_counter() - t0, resumed_rows=resumed_rows, partitions=len(job.inputs),
-                        jobs=job.jobs)
+        folder.cleanup()  # no temporary file outlives the run, whatever its end
+    if failed:
+        raise AnnotatorError(_failure(parts, failed, folder))
+    summary = folder.finish(job, parts, done)
+    return ScoreSummary(folder.out.url, job.format, "dask", summary["rows"], summary["failed"],
+                        time.perf_counter() - t0, resumed_rows=resumed_rows, partitions=len(parts), jobs=job.jobs,
+                        workers_lost=len(lost.workers), retried=len(lost.partitions))

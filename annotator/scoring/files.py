@@ -10,9 +10,9 @@ from .local import run_local
 __all__ = ["score_files"]
 
 
-def score_files(inputs, output, *, model=None, format=None, jobs=None, resume=False, engine="local",
+def score_files(inputs, output, *, model=None, format=None, jobs=None, resume=False, engine=None,
                 scheduler=None, chunksize=128, progress=None, text_column="text", id_column="id",
-                max_bytes=DEFAULT_MAX_BYTES) -> ScoreSummary:
+                max_bytes=DEFAULT_MAX_BYTES, partition_size="auto", retries=3) -> ScoreSummary:
     """Score article files into one record per input row (``annotator score``).
 
     Parameters
@@ -20,16 +20,18 @@ def score_files(inputs, output, *, model=None, format=None, jobs=None, resume=Fa
     inputs : path or list of paths
         Anything :func:`annotator.articles.iter_articles` reads (``.txt``,
         folders, ``.csv``, ``.jsonl``/``.ndjson``, ``.parquet``), plus glob
-        patterns and folders of tables (see :func:`expand_inputs`).
+        patterns and folders of tables (see :func:`expand_inputs`). With the
+        Dask engine also fsspec URLs (``s3://bucket/data/*.parquet``), read by
+        the workers.
     output : path
         Output file (local engine) or folder (Dask engine: ``part-NNNNN.<fmt>``
-        files, one per input partition, in input order, and ``_summary.json``).
-        Replaced only when the run completes.
+        files, one per partition, in input order, and ``_summary.json``; a
+        path or an fsspec URL). Replaced only when the run completes.
     model : None, path or model
         Default: the shipped model (:data:`annotator.paths.DEFAULT_MODEL`); a
         ``.skops`` path; or a fitted model / callable (``score(frame)``).
     format : {"jsonl", "csv", "parquet"}, optional
-        Default: from the output extension (Dask engine: JSONL when there is none).
+        Default: from the output extension (Dask engine: Parquet when there is none).
     jobs : int, optional
         Worker processes (default: all cores); ``1`` scores in-process. With
         the Dask engine: the number of ``LocalCluster`` workers.
@@ -37,7 +39,8 @@ def score_files(inputs, output, *, model=None, format=None, jobs=None, resume=Fa
         Continue an interrupted run from ``OUT.partial`` (refused when the
         inputs, model or options differ); starts afresh when there is none.
         Without it, a leftover ``OUT.partial`` is discarded.
-    engine : {"local", "dask"}
+    engine : {"local", "dask"}, optional
+        Default: local, or dask when ``scheduler`` is given.
     scheduler : str, optional
         Address of a running Dask scheduler (``tcp://host:8786``); implies the
         Dask engine. Default: a ``LocalCluster`` on 127.0.0.1.
@@ -47,6 +50,15 @@ def score_files(inputs, output, *, model=None, format=None, jobs=None, resume=Fa
         Progress bar on stderr; default: when stderr is a terminal.
     text_column, id_column, max_bytes
         As for :func:`annotator.articles.iter_articles`.
+    partition_size : "auto", int or str
+        Dask engine: bytes of input per task (``"64MB"``, ``"512KB"``...): JSONL
+        and CSV files larger than that are split at line (record) boundaries,
+        Parquet files by row groups. ``"auto"``: about four partitions per
+        worker thread, between 1 MB and 32 MB.
+    retries : int
+        Dask engine: how many more times a partition is tried after its task
+        raised or its worker died (a ``LocalCluster``'s allowed worker deaths
+        per task too; a running scheduler keeps its own setting).
 
     Returns
     -------
@@ -57,11 +69,13 @@ def score_files(inputs, output, *, model=None, format=None, jobs=None, resume=Fa
     ------
     AnnotatorError
         Fatal problems (model not loadable, output not writable, refused
-        resume, a worker process died). Bad input rows never raise.
+        resume, a worker process died; Dask: partitions that failed after
+        their retries, named in one line). Bad input rows never raise.
     KeyboardInterrupt
         On Ctrl-C; the completed chunks stay in ``OUT.partial`` for ``resume``.
     """
     reader = ReaderOptions(chunksize=chunksize, text_column=text_column, id_column=id_column, max_bytes=max_bytes)
     job = build_job(inputs, output, model=model, format=format, jobs=jobs, resume=resume, engine=engine,
-                    scheduler=scheduler, progress=progress, reader=reader)
+                    scheduler=scheduler, progress=progress, reader=reader, partition_size=partition_size,
+                    retries=retries)
     return run_dask(job) if job.engine == "dask" else run_local(job)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from pathlib import Path
+import os
+from pathlib import Path, PurePosixPath
 
 import orjson
 import pandas as pd
@@ -16,6 +17,7 @@ import pandas as pd
 from ..errors import AnnotatorError
 from ..taxonomy import load_taxonomy
 from .records import output_columns, records_frame
+from .storage import filesystem, is_url, open_input
 
 __all__ = ["FORMATS", "EXTENSIONS", "resolve_format", "parquet_schema", "csv_header", "encode", "read_scores"]
 
@@ -25,7 +27,7 @@ EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": 
 
 
 def resolve_format(output, fmt, engine) -> str:
-    """The output format: ``fmt`` when given, else from the extension of ``output`` (Dask: JSONL)."""
+    """The output format: ``fmt`` when given, else from the extension of ``output`` (Dask: Parquet)."""
     if fmt is not None:
         if fmt not in FORMATS:
             raise AnnotatorError(f"unknown output format {fmt!r} (expected {', '.join(FORMATS)})")
@@ -34,7 +36,7 @@ def resolve_format(output, fmt, engine) -> str:
     if ext in EXTENSIONS:
         return EXTENSIONS[ext]
     if engine == "dask":
-        return "jsonl"
+        return "parquet"
     raise AnnotatorError(f"{output}: cannot tell the output format from the extension '{ext or Path(output).name}' "
                          f"(use .jsonl, .csv or .parquet, or --format)")
 
@@ -126,54 +128,63 @@ def encode(records: list, fmt: str, labels):
 # --- reading outputs back -------------------------------------------------------------------------
 
 
-def _read_csv(path: Path, labels) -> list:
+def _read_csv(f, labels) -> list:
     records = []
     counts = {f"n_{lab}" for lab in labels}
-    with open(path, encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f):
-            r = {}
-            for k, v in row.items():
-                if v == "":
-                    r[k] = None
-                elif k == "spans":
-                    r[k] = json.loads(v)
-                elif k == "risk":
-                    r[k] = float(v)
-                elif k in counts:
-                    r[k] = int(v)
-                else:
-                    r[k] = v
-            records.append(r)
+    for row in csv.DictReader(f):
+        r = {}
+        for k, v in row.items():
+            if v == "":
+                r[k] = None
+            elif k == "spans":
+                r[k] = json.loads(v)
+            elif k == "risk":
+                r[k] = float(v)
+            elif k in counts:
+                r[k] = int(v)
+            else:
+                r[k] = v
+        records.append(r)
     return records
 
 
-def _read_records(path: Path, fmt: str, labels) -> list:
+def _read_records(f, fmt: str, labels) -> list:
+    """The records of one output file, from a binary file object."""
     if fmt == "jsonl":
-        with open(path, encoding="utf-8") as f:
-            return [json.loads(line) for line in f if line.strip()]
+        return [json.loads(line) for line in io.TextIOWrapper(f, encoding="utf-8") if line.strip()]
     if fmt == "parquet":
         import pyarrow.parquet as pq  # optional/lazy: only Parquet output needs it
 
-        return pq.read_table(path).to_pylist()
-    return _read_csv(path, labels)
+        return pq.read_table(f).to_pylist()
+    return _read_csv(io.TextIOWrapper(f, encoding="utf-8", newline=""), labels)
+
+
+def _output_files(path) -> list:
+    """The files of an output: itself, or a Dask output folder's ``part-*`` files in order."""
+    if is_url(path):
+        fs, p = filesystem(path)
+        if not fs.isdir(p):
+            return [path]
+        return [fs.unstrip_protocol(f) for f in sorted(fs.ls(p, detail=False))
+                if PurePosixPath(f).name.startswith("part-") and PurePosixPath(f).suffix.lstrip(".") in FORMATS]
+    p = Path(path)
+    if p.is_dir():
+        return sorted(f for f in p.iterdir() if f.name.startswith("part-") and f.suffix.lstrip(".") in FORMATS)
+    return [p]
 
 
 def read_scores(path, format=None) -> pd.DataFrame:
     """Read a :func:`score_files` output (a file, or a Dask output folder of parts) into a frame.
 
-    Same columns and dtypes as :func:`score`; ``spans`` are lists of dicts
-    whatever the format.
+    ``path`` is a local path or (Dask outputs) an fsspec URL. Same columns and dtypes as
+    :func:`score`; ``spans`` are lists of dicts whatever the format.
     """
-    p = Path(path)
     labels = load_taxonomy().label_ids
-    if p.is_dir():
-        files = sorted(f for f in p.iterdir() if f.name.startswith("part-") and f.suffix.lstrip(".") in FORMATS)
-    else:
-        files = [p]
     records = []
-    for f in files:
-        fmt = format or EXTENSIONS.get(f.suffix.lower())
+    for f in _output_files(path):
+        fmt = format or EXTENSIONS.get(PurePosixPath(os.fspath(f)).suffix.lower())
         if fmt is None:
             raise AnnotatorError(f"{f}: cannot tell the format from the extension (give format=)")
-        records.extend(_read_records(f, fmt, labels))
+        with open_input(f) as fh:
+            records.extend(_read_records(fh, fmt, labels))
     return records_frame(records, labels)

@@ -1,4 +1,7 @@
-"""The inputs of a run: globs and folders of tables expanded to files, their fingerprint, their chunks."""
+"""The inputs of a run: globs and folders of tables expanded to files, their fingerprint, their chunks.
+
+Inputs are local paths, or (for the Dask engine) fsspec URLs (:mod:`annotator.scoring.storage`).
+"""
 from __future__ import annotations
 
 import glob as _glob
@@ -8,7 +11,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..articles import DEFAULT_MAX_BYTES, iter_articles
+import pandas as pd
+
+from ..articles import ARTICLE_COLUMNS, DEFAULT_MAX_BYTES, iter_articles
+from ..articles.records import ReadOptions
+from ..errors import AnnotatorError
+from .storage import filesystem, is_url
 
 __all__ = ["expand_inputs", "inputs_fingerprint", "file_sha256", "ReaderOptions"]
 
@@ -32,13 +40,17 @@ def expand_inputs(inputs) -> list:
     ``.jsonl``, ``.ndjson`` and ``.parquet`` files below it (sorted by relative
     path; names starting with ``.`` or ``_`` skipped), e.g. a Parquet or JSONL
     dataset written by Spark or Dask. A pattern that matches nothing is kept
-    as given (it becomes an error row).
+    as given (it becomes an error row). URLs (``s3://bucket/data/``,
+    ``gs://b/*.parquet``) are expanded the same way, except that a remote
+    folder of ``.txt`` files is refused.
     """
     paths = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
     out = []
     for p in paths:
         s = os.fspath(p)
-        if _has_glob(s) and not os.path.exists(s):
+        if is_url(s):
+            out.extend(_expand_url(s))
+        elif _has_glob(s) and not os.path.exists(s):
             matches = sorted(_glob.glob(s, recursive=True))
             out.extend(expand_inputs(matches) if matches else [s])
         elif os.path.isdir(s):
@@ -64,11 +76,53 @@ def _expand_folder(folder: str) -> list:
     return [p for _, p in sorted(tables)]
 
 
+def _expand_url(url: str) -> list:
+    """A URL's files: a glob's matches, a folder's tables (sorted by relative path), else the URL."""
+    fs, path = filesystem(url)
+    if _has_glob(path):
+        found = []
+        for m in sorted(fs.glob(path)):
+            found.extend(_remote_folder(fs, m, url) if fs.isdir(m) else [fs.unstrip_protocol(m)])
+        return found or [url]
+    if fs.isdir(path):
+        return _remote_folder(fs, path, url)
+    return [url]
+
+
+def _remote_folder(fs, path: str, url: str) -> list:
+    tables = []
+    root = path.rstrip("/")
+    for f in fs.find(root):
+        parts = tuple(f[len(root):].strip("/").split("/"))
+        if any(d.startswith(".") for d in parts[:-1]) or parts[-1].startswith("."):
+            continue
+        low = parts[-1].lower()
+        if low.endswith(".txt"):
+            raise AnnotatorError(f"{url}: a remote folder of .txt files cannot be scored; name the files, or put "
+                                 f"the articles in a table (JSONL, CSV, Parquet)")
+        if low.endswith(_TABLE_EXTENSIONS) and not _hidden(parts[-1]):
+            tables.append((parts, fs.unstrip_protocol(f)))
+    return [u for _, u in sorted(tables)] or [url]
+
+
 # --- fingerprints ---------------------------------------------------------------------------------
+
+
+def _describe_url(url: str) -> list:
+    """What identifies a remote input: its URL, size and version or modification time (as listed)."""
+    fs, path = filesystem(url)
+    try:
+        info = fs.info(path)
+    except (OSError, ValueError):
+        return [url, "missing"]
+    keys = ("ETag", "etag", "generation", "version_id", "LastModified", "last_modified", "mtime", "created")
+    return [url, info.get("size"), *[f"{k}={info[k]}" for k in keys if info.get(k) is not None]]
 
 
 def _describe(path: str) -> list:
     """What identifies an input for resume: absolute path, sizes and modification times."""
+    if is_url(path):
+        return _describe_url(path)
     try:
         st = os.stat(path)
     except OSError:
@@ -127,6 +181,22 @@ class ReaderOptions:
         """Article frames of ``paths`` chunk by chunk, the first ``skip`` rows left out."""
         return _split_large(iter_articles(paths, chunksize=self.chunksize, text_column=self.text_column,
                                           id_column=self.id_column, max_bytes=self.max_bytes), skip)
+
+    def read_options(self) -> ReadOptions:
+        """The options :func:`annotator.articles.iter_articles` reads with (other columns at their defaults)."""
+        return ReadOptions(self.id_column or None, self.text_column, "title", "date", "outlet", "url", False,
+                           self.max_bytes, self.chunksize)
+
+    def frames(self, records):
+        """Article records (:class:`annotator.articles.Article`) as frames of at most ``chunksize`` rows."""
+        buf = []
+        for record in records:
+            buf.append(record)
+            if len(buf) >= self.chunksize:
+                yield from _split_large([pd.DataFrame(buf, columns=ARTICLE_COLUMNS, dtype=object)], 0)
+                buf = []
+        if buf:
+            yield from _split_large([pd.DataFrame(buf, columns=ARTICLE_COLUMNS, dtype=object)], 0)
 
 
 def _split_large(chunks, skip: int):

@@ -14,7 +14,9 @@ from ..taxonomy import load_taxonomy
 from .chunk import RecordFormat
 from .formats import resolve_format
 from .inputs import ReaderOptions, expand_inputs, file_sha256, inputs_fingerprint
+from .partitions import parse_size
 from .records import resolve_model
+from .storage import is_url, local_path
 
 __all__ = ["ScoringJob", "ScoreSummary", "build_job"]
 
@@ -31,6 +33,8 @@ class ScoringJob:
         The input paths, globs and folders of tables expanded (:func:`expand_inputs`).
     output : Path
         The output file (Dask: folder).
+    location : str
+        The output as given: a path, or (Dask) an fsspec URL.
     engine : {"local", "dask"}
     model : object
         The loaded model (``score(frame)`` or a callable).
@@ -50,6 +54,10 @@ class ScoringJob:
         Progress bar (None: when stderr is a terminal).
     fingerprint : dict
         Engine, inputs, model and options, as recorded for a resume.
+    partition_size : int or None
+        Dask: bytes of input per partition (None: about four partitions per worker thread).
+    retries : int
+        Dask: how many more times a partition is tried after its task failed or its worker died.
     """
 
     inputs: tuple
@@ -64,6 +72,9 @@ class ScoringJob:
     scheduler: str | None = None
     progress: bool | None = None
     fingerprint: dict = field(default_factory=dict)
+    location: str = ""
+    partition_size: int | None = None
+    retries: int = 3
 
     @property
     def format(self) -> str:
@@ -88,6 +99,8 @@ class ScoreSummary:
     partitions: int | None = None
     jobs: int = 1
     errors: tuple = ()
+    workers_lost: int = 0
+    retried: int = 0
 
     @property
     def scored(self) -> int:
@@ -107,13 +120,20 @@ class ScoreSummary:
         rate = (self.rows - self.resumed_rows) / self.seconds if self.seconds > 0 else 0.0
         resumed = f"; {self.resumed_rows:,} of them from the interrupted run" if self.resumed_rows else ""
         lines = [f"annotator: {self.rows:,} rows: {self.scored:,} scored, {self.failed:,} failed, "
-                 f"in {self.seconds:.1f} s ({rate:,.0f} rows/s{resumed}), written to {self.output}"]
+                 f"in {self.seconds:.1f} s ({rate:,.0f} rows/s{resumed}), written to {self.output}{self._lost()}"]
         shown = [err if err.startswith(str(src)) else f"{src}: {err}" for src, err in self.errors[:show]]
         lines += [f"annotator: failed: {_cut(reason)}" for reason in shown]
         if self.failed > len(shown):
             more = f"... and {self.failed - len(shown):,} more" if shown else f"{self.failed:,} failed rows"
             lines.append(f"annotator: {more}; see the error column of {self.output}")
         return "\n".join(lines)
+
+    def _lost(self) -> str:
+        """Dask: ``; 1 worker lost; 2 partitions retried`` when workers died during the run."""
+        if not self.workers_lost:
+            return ""
+        return (f"; {self.workers_lost:,} worker{'s' * (self.workers_lost != 1)} lost; "
+                f"{self.retried:,} partition{'s' * (self.retried != 1)} retried")
 
 
 def _cut(text: str, limit: int = 300) -> str:
@@ -153,8 +173,28 @@ def _model_fingerprint(model, path) -> str:
         return f"{type(model).__module__}.{type(model).__qualname__}"
 
 
-def build_job(inputs, output, *, model=None, format=None, jobs=None, resume=False, engine="local", scheduler=None,
-              progress=None, reader: ReaderOptions = ReaderOptions()) -> ScoringJob:
+def _dask_options(partition_size, retries) -> tuple:
+    try:
+        size = parse_size(partition_size)
+    except ValueError as exc:
+        raise AnnotatorError(str(exc)) from None
+    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+        raise AnnotatorError(f"retries must be a whole number, 0 or more, not {retries!r}")
+    return size, retries
+
+
+def _no_urls(engine, output, paths) -> None:
+    """URLs are read and written by the Dask engine's workers only."""
+    if engine == "dask":
+        return
+    for p in [output, *paths]:
+        if is_url(p):
+            raise AnnotatorError(f"{p}: URLs are read and written by the Dask engine: use --engine dask")
+
+
+def build_job(inputs, output, *, model=None, format=None, jobs=None, resume=False, engine=None, scheduler=None,
+              progress=None, reader: ReaderOptions = ReaderOptions(), partition_size="auto",
+              retries=3) -> ScoringJob:
     """Check the options of :func:`score_files`, expand the inputs, load the model: the job.
 
     ``model`` is None (the shipped :data:`annotator.paths.DEFAULT_MODEL`), a model file, or a
@@ -166,6 +206,12 @@ def build_job(inputs, output, *, model=None, format=None, jobs=None, resume=Fals
     jobs = _default_jobs() if jobs is None else int(jobs)
     if jobs < 1:
         raise AnnotatorError(f"jobs must be at least 1, not {jobs}")
+    size, retries = _dask_options(partition_size, retries)
+    location = os.fspath(output)
+    inputs = [os.fspath(p) for p in ([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs)]
+    _no_urls(engine, location, inputs)
+    if engine == "dask":  # file:// URLs are local paths
+        inputs = [p if is_url(p) else local_path(p) for p in inputs]
     output = Path(output)
     fmt = resolve_format(output, format, engine)
     paths = tuple(expand_inputs(inputs))
@@ -186,4 +232,5 @@ def build_job(inputs, output, *, model=None, format=None, jobs=None, resume=Fals
                     "choices": list(spec.choices)},
     }
     return ScoringJob(paths, output, engine, model, model_path, spec, reader, jobs=jobs, resume=resume,
-                      scheduler=scheduler, progress=progress, fingerprint=fingerprint)
+                      scheduler=scheduler, progress=progress, fingerprint=fingerprint, location=location,
+                      partition_size=size, retries=retries)
