@@ -349,7 +349,10 @@ def cli_command(args: list) -> list:
 
 def run_until(cmd, state_path: Path, min_rows: int, sig) -> subprocess.CompletedProcess:
     """Start ``cmd`` in its own process group; once ``min_rows`` are recorded done, send ``sig`` to the group."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    # a shell that runs the tests in the background (`make test &`) ignores SIGINT, and the child would
+    # inherit that: Ctrl-C is restored to its default in the child, as in a terminal
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline:

@@ -229,7 +229,7 @@ def test_killed_worker_is_retried_and_reported(tmp_path, cluster, model, texts):
                           format="jsonl", chunksize=16, partition_size="16KB")
     assert not armed.exists()  # a worker was killed (kill -9) while scoring partition 150's
     assert summary.workers_lost == 1 and summary.retried >= 1
-    assert summary.line().endswith(f"; 1 worker lost; {summary.retried} partition{'s' * (summary.retried > 1)} retried")
+    assert summary.line().splitlines()[0].endswith(f"; 1 worker lost; {summary.retried} partition{'s' * (summary.retried > 1)} retried")
     assert b"".join(p.read_bytes() for p in sorted(out.glob("part-*.jsonl"))) == local.read_bytes()
     assert not list(tmp_path.rglob("*.tmp"))
 

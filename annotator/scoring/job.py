@@ -124,7 +124,7 @@ class ScoreSummary:
         shown = [err if err.startswith(str(src)) else f"{src}: {err}" for src, err in self.errors[:show]]
         lines += [f"annotator: failed: {_cut(reason)}" for reason in shown]
         if self.failed > len(shown):
-            more = f"... and {self.failed - len(shown):,} more" if shown else f"{self.failed:,} failed rows"
+            more = f"... and {self.failed - len(shown):,} more" if shown else f"{self.failed:,} failed row{'s' * (self.failed != 1)}"
             lines.append(f"annotator: {more}; see the error column of {self.output}")
         return "\n".join(lines)
 
