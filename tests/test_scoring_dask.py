@@ -60,9 +60,13 @@ def partitioned(tmp_path_factory, texts):
     return data
 
 
+LOCAL_SUMMARIES: dict = {}
+
+
 def local_reference(tmp_path, inputs, model, fmt="jsonl"):
+    """The local engine's output of ``inputs`` (its summary kept in ``LOCAL_SUMMARIES`` under the path)."""
     out = tmp_path / f"local.{fmt}"
-    score_files(inputs, out, model=model, jobs=1, chunksize=16)
+    LOCAL_SUMMARIES[out] = score_files(inputs, out, model=model, jobs=1, chunksize=16)
     return out
 
 
@@ -82,6 +86,10 @@ def test_dask_engine_equals_local_engine(tmp_path, cluster, model, partitioned, 
                           format=fmt, chunksize=16)
     assert summary.engine == "dask" and summary.partitions == 4
     assert (summary.rows, summary.failed, summary.exit_code) == (102, 2, 1)
+    # the failed rows are named as the local engine names them, in input order
+    assert len(summary.errors) == 2 and summary.errors == LOCAL_SUMMARIES[local].errors
+    assert [e[0] for e in summary.errors] == [f"{partitioned / 'part-1.jsonl'}:{n}" for n in (26, 27)]
+    assert summary.line().splitlines()[1:] == LOCAL_SUMMARIES[local].line().splitlines()[1:]
     parts = sorted(p.name for p in out.iterdir())
     assert parts == ["_summary.json"] + [f"part-{i:05d}.{fmt}" for i in range(4)]
     meta = json.loads((out / "_summary.json").read_text())
@@ -100,6 +108,8 @@ def test_dask_cli_local_cluster_and_resume(tmp_path, model, partitioned):
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 1, res.output  # two bad rows
     assert "97 rows: 95 scored, 2 failed" in res.output
+    named = [line for line in res.output.splitlines() if line.startswith("annotator: failed: ")]
+    assert len(named) == 2 and all(f"{partitioned / 'part-1.jsonl'}:" in line for line in named), res.output
     assert b"".join(p.read_bytes() for p in sorted(out.glob("part-*.jsonl"))) == local.read_bytes()
     # as if interrupted before partition 1 finished: --resume scores only that partition
     meta = json.loads((out / "_summary.json").read_text())
@@ -116,6 +126,7 @@ def test_dask_cli_local_cluster_and_resume(tmp_path, model, partitioned):
     res = CliRunner().invoke(main, [*args, "--resume"])
     assert res.exit_code == 1, res.output
     assert "97 rows: 95 scored, 2 failed" in res.output and "70 of them from the interrupted run" in res.output
+    assert [line for line in res.output.splitlines() if line.startswith("annotator: failed: ")] == named
     assert b"".join(p.read_bytes() for p in sorted(out.glob("part-*.jsonl"))) == local.read_bytes()
     assert sorted(p.name for p in out.iterdir()) == ["_summary.json", "part-00000.jsonl", "part-00001.jsonl",
                                                      "part-00002.jsonl"]
