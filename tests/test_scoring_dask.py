@@ -207,6 +207,31 @@ def test_partition_size_option():
         score_files(["memory://in/x.jsonl"], "out.jsonl", model=lambda f: f)
 
 
+def _flat(tree: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in tree.items():
+        out.update(_flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+    return out
+
+
+#: evaluated on a worker by the builtin ``eval`` (a function of this module would import it, and the scoring code)
+_LOADED = "all(m in __import__('sys').modules for m in ('annotator.scoring.workers', 'sklearn', 'pandas'))"
+
+
+def test_worker_settings_preload_the_scoring_code_and_match_the_readme():
+    import yaml
+    from dask.distributed import Client
+
+    from annotator.scoring.dask import WORKER_SETTINGS, local_cluster
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("~/.config/dask/annotator.yaml", 1)[1].split("```", 2)[1]
+    assert _flat(yaml.safe_load(block)) == WORKER_SETTINGS  # the config file the README gives for `dask worker`
+    with local_cluster(1) as cluster, Client(cluster) as client:
+        # imported as the worker started, before any task (a fresh worker paid ~2 s of CPU in its first task)
+        assert list(client.run(eval, _LOADED).values()) == [True]
+
+
 def big_input(tmp_path, texts, n=300, mark=None) -> Path:
     rows = corpus(texts, n)
     if mark is not None:
