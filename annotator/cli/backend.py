@@ -48,13 +48,14 @@ def serve_command(host, port, data_dir, model, studio_url, threads, debounce, no
     """Serve predictions to Label Studio and retrain on the team's annotations.
 
     Basic auth: set ANNOTATOR_BACKEND_USER and ANNOTATOR_BACKEND_PASSWORD (and
-    give Label Studio the same). Stops on SIGTERM or Ctrl-C.
+    give Label Studio the same). With --studio-url, the API key is read from
+    LABEL_STUDIO_API_KEY. Stops on SIGTERM or Ctrl-C.
 
     \b
     Examples:
       annotator backend serve
-      LABEL_STUDIO_API_KEY=... annotator backend serve --studio-url https://ls.example.org
-      annotator backend serve --train-limit 50 --debounce 2   # fast retrains for a trial
+      annotator backend serve --studio-url https://ls.example.org
+      annotator backend serve --train-limit 50 --debounce 2  # a quick trial
     """
     from ..backend import ServeOptions, serve
 
