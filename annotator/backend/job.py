@@ -28,6 +28,7 @@ from ..studio.client import connect
 from ..studio.errors import StudioError
 from ..studio.files import read_json
 from ..studio.pull import pull
+from ..studio.rest import is_up
 from ..training.run import train
 
 __all__ = ["run_job", "main", "UNREACHABLE"]
@@ -77,8 +78,8 @@ def run_job(spec: dict) -> dict:
         studio = connect(spec["url"], os.environ.get("LABEL_STUDIO_API_KEY"), timeout=spec.get("timeout", 60))
         title = studio.call("get project", studio.sdk.projects.get, int(spec["project_id"])).title
         dataset = pull(title, studio=studio)
-    except StudioError as exc:
-        result.update(status="unreachable", message=str(exc))
+    except StudioError as exc:  # a refusal (unknown project, bad key) is final; a server that is down is retried
+        result.update(status="failed" if is_up(spec["url"], timeout=5) else "unreachable", message=str(exc))
         return result
     counts = _counts(dataset)
     result.update(project_title=title, counts=counts)
