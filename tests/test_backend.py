@@ -174,8 +174,12 @@ def retrained(project, client, studio_server, backend):
         pred = _task(studio_server, tid)["predictions"][0]["result"]
         client.sdk.annotations.create(id=tid, result=pred, lead_time=5.0)
     version = f"annotator-p{pid}-v1"
-    _wait(lambda: backend.status()["projects"].get(str(pid), {}).get("current") == version, 400,
-          f"retrain to {version} ({backend.status()})", every=2)
+
+    def done():
+        p = backend.status()["projects"].get(str(pid), {})
+        return p.get("current") == version and (p.get("last_training") or {}).get("version") == version
+
+    _wait(done, 400, f"retrain to {version} ({backend.status()})", every=2)
     return {"version": version, "webhook_seconds": times}
 
 
@@ -244,7 +248,7 @@ def test_malformed_bodies_get_400_with_one_line(backend, path, body, reason):
 
 
 def test_setup_refuses_a_label_config_the_model_cannot_serve(backend):
-    first = TAX.label_ids[0]
+    first = next(x for x in TAX.label_ids if x not in TAX.reliability_labels)  # no reliability choice names it
     other = TAX.xml.replace(f'value="{first}"', 'value="rumour"', 1)
     r = backend.post("/setup", {"project": "1.2", "schema": other})
     assert r.status_code == 400
