@@ -1,6 +1,8 @@
 """The backend's registry, request checks and offline commands (no server, no model load)."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from click.testing import CliRunner
 
@@ -99,3 +101,26 @@ def test_backend_commands_offline(tmp_path, monkeypatch):
     assert r.exit_code == 2 and "no model version 'annotator-p3-v7'" in r.output
     r = runner.invoke(main, ["backend", "rollback", "base"])
     assert r.exit_code == 2 and "--project ID" in r.output
+
+
+def test_unreachable_label_studio_is_retried_and_reported(tmp_path):
+    """A real job process against a port nobody listens on: reported, and queued again with backoff."""
+    from annotator.backend import ModelHolder
+    from annotator.studio.server import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    t = Trainer(tmp_path, ModelHolder(tmp_path), lambda pid: (url, "s3cret-key-123"), debounce=0,
+                retry_delays=(60, 120)).start()
+    try:
+        t.enqueue(5)
+        deadline = time.monotonic() + 120
+        while (Registry(tmp_path, 5).read()["last_training"] or {}).get("status") != "unreachable":
+            assert time.monotonic() < deadline, Registry(tmp_path, 5).read()
+            time.sleep(0.5)
+        last = Registry(tmp_path, 5).read()["last_training"]
+        assert "cannot connect to Label Studio" in last["message"] and last["retry"] == "1 of 2 in 60 s"
+        assert [q["attempt"] for q in t.queue()] == [1] and 50 < t.queue()[0]["in_seconds"] <= 60
+        assert t.status()["label_studio"]["reachable"] is False
+        assert "s3cret-key-123" not in (tmp_path / "projects" / "5" / "registry.json").read_text()
+    finally:
+        t.stop()
