@@ -23,7 +23,7 @@ from pathlib import Path
 from ..corpora import PUBLIC_CORPORA
 from ..errors import AnnotatorError
 from ..io import write_json_atomic
-from ..model.files import load_model, save_skops
+from ..model.files import save_skops
 from ..studio.client import connect
 from ..studio.errors import StudioError
 from ..studio.files import read_json
@@ -37,11 +37,12 @@ __all__ = ["run_job", "main", "UNREACHABLE"]
 UNREACHABLE = 3
 
 
-def _fit_new_model(base_model, dataset, options: dict):
+def _fit_new_model(base_path, dataset, options: dict):
     """The one place a retrain is fitted: ``(model, figures)``.
 
     Today :func:`annotator.training.run.train` on the pulled dataset with the base corpora under it
-    (team weighted); ``base_model`` is kept for the fast retrain that starts from it.
+    (team weighted); ``base_path`` (the served base model's file, ``None``: the shipped one) is for
+    the fast retrain that starts from the base model (``load_model(base_path)``).
     """
     model = train([dataset], base_corpora=tuple(options.get("base_corpora") or PUBLIC_CORPORA),
                   limit=options.get("limit"), span_cv=0, data_dir=options.get("data_dir"),
@@ -86,8 +87,7 @@ def run_job(spec: dict) -> dict:
     if not counts["annotated_articles"]:
         result.update(status="skipped", message="the project has no submitted annotation yet")
         return result
-    base = load_model(spec.get("base_model"))
-    model, figures = _fit_new_model(base, dataset, spec.get("options") or {})
+    model, figures = _fit_new_model(spec.get("base_model"), dataset, spec.get("options") or {})
     model.model_version = spec["version"]
     save_skops(model, spec["out"])
     result.update(status="ok", figures=figures, seconds=round(time.monotonic() - started, 1),

@@ -46,10 +46,14 @@ class Trainer:
         Seconds after a project's last event (and at most after its first) before it trains.
     options : dict
         Training options for the job (``limit``: articles per base corpus, ``base_corpora``, ``data_dir``).
+    on_new_model : list of callable(project_id, version, url, api_key)
+        Called after a new model is served and Label Studio told (e.g. to refresh a review queue);
+        a failure is logged in the registry's last training, never raised.
     """
 
     def __init__(self, data_dir, holder: ModelHolder, connection, *, debounce: float = 10.0,
-                 max_wait: float | None = None, options: dict | None = None, retry_delays=RETRY_DELAYS):
+                 max_wait: float | None = None, options: dict | None = None, retry_delays=RETRY_DELAYS,
+                 on_new_model=()):
         self.data_dir = Path(data_dir)
         self.holder = holder
         self.connection = connection
@@ -57,6 +61,7 @@ class Trainer:
         self.max_wait = float(max_wait if max_wait is not None else max(60.0, 6 * self.debounce))
         self.options = dict(options or {})
         self.retry_delays = tuple(retry_delays)
+        self.on_new_model = list(on_new_model)
         self._cv = threading.Condition()
         self._due: dict[int, float] = {}
         self._first: dict[int, float] = {}
@@ -184,6 +189,12 @@ class Trainer:
         reg.add(entry)
         self.holder.swap(pid, entry.version)
         result = {**result, "renamed": self.retitle(pid, url, api_key, old, entry.version)}
+        for hook in self.on_new_model:
+            try:
+                hook(pid, entry.version, url, api_key)
+            except Exception as exc:  # a hook (a queue refresh) must not undo the swap
+                result.setdefault("hooks", []).append(f"{getattr(hook, '__name__', hook)}: "
+                                                      f"{exc.__class__.__name__}: {str(exc)[:200]}")
         reg.record_training(result)
 
     def retitle(self, pid: int, url: str, api_key: str | None, old: str, new: str) -> str:
