@@ -45,7 +45,7 @@ class Backend:
     def start(self, timeout: float = 180) -> "Backend":
         env = dict(os.environ, LABEL_STUDIO_API_KEY=self.studio_server.token)
         cmd = [sys.executable, "-m", "annotator", "backend", "serve", "--port", str(self.port), "--data-dir",
-               str(self.data_dir), "--studio-url", self.studio_server.url, "--debounce", "1", "--train-limit", "25",
+               str(self.data_dir), "--studio-url", self.studio_server.url, "--debounce", "1", "--train-budget", "150000",
                *self.extra]
         with open(self.data_dir.parent / f"backend-{self.port}.log", "ab") as log:
             self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,

@@ -17,7 +17,8 @@ def _model(reg: Registry, version: str) -> VersionEntry:
     reg.models_dir.mkdir(parents=True, exist_ok=True)
     reg.model_path(version).write_bytes(b"PK fake model")
     return VersionEntry(version, f"models/{version}.skops", "2026-12-02T00:00:00+00:00",
-                        {"annotated_articles": 3}, {"document_out_of_fold": {"mae": 12.5}}, 4.0)
+                        {"annotated_articles": 30, "team_held_out": 5},
+                        {"held_out": {"n": 5, "labels": {"loaded_term": {"base": {"f1": 0.25}, "new": {"f1": 0.5}}}}}, 4.0)
 
 
 def test_registry_versions_current_and_rollback(tmp_path):
@@ -93,7 +94,7 @@ def test_backend_commands_offline(tmp_path, monkeypatch):
     assert r.exit_code == 0 and "not running" in r.output
     r = runner.invoke(main, ["backend", "models"])
     assert r.exit_code == 0 and "project 3 (serving annotator-p3-v2)" in r.output
-    assert "* annotator-p3-v2" in r.output and "mae 12.5" in r.output
+    assert "* annotator-p3-v2" in r.output and "held out (5): loaded_term F1 0.50 (0.25)" in r.output
     r = runner.invoke(main, ["backend", "rollback", "annotator-p3-v1"])
     assert r.exit_code == 0 and "when the backend starts" in r.output
     assert reg.current().version == "annotator-p3-v1"

@@ -23,13 +23,13 @@ from pathlib import Path
 from ..corpora import PUBLIC_CORPORA
 from ..errors import AnnotatorError
 from ..io import write_json_atomic
-from ..model.files import save_skops
+from ..model.files import load_model, save_skops
 from ..studio.client import connect
 from ..studio.errors import StudioError
 from ..studio.files import read_json
 from ..studio.pull import pull
 from ..studio.rest import is_up
-from ..training.run import train
+from ..training.retrain import BUDGET_CHARS, retrain
 
 __all__ = ["run_job", "main", "UNREACHABLE"]
 
@@ -38,19 +38,17 @@ UNREACHABLE = 3
 
 
 def _fit_new_model(base_path, dataset, options: dict):
-    """The one place a retrain is fitted: ``(model, figures)``.
+    """The one place a retrain is fitted: ``(model, report)``.
 
-    Today :func:`annotator.training.run.train` on the pulled dataset with the base corpora under it
-    (team weighted); ``base_path`` (the served base model's file, ``None``: the shipped one) is for
-    the fast retrain that starts from the base model (``load_model(base_path)``).
+    :func:`annotator.training.retrain.retrain` from the served base model (``base_path``; ``None``:
+    the shipped one) on the pulled dataset and a sample of the base corpora (``budget_chars``
+    characters in all), the team weighted; ``report`` holds its counts, held-out figures and notes.
     """
-    model = train([dataset], base_corpora=tuple(options.get("base_corpora") or PUBLIC_CORPORA),
-                  limit=options.get("limit"), span_cv=0, data_dir=options.get("data_dir"),
+    out = retrain(load_model(base_path), dataset, base_corpora=tuple(options.get("base_corpora") or PUBLIC_CORPORA),
+                  budget_chars=int(options.get("budget_chars") or BUDGET_CHARS), data_dir=options.get("data_dir"),
                   progress=lambda line: print(line, file=sys.stderr, flush=True))
-    metrics = getattr(model, "metrics_", {}) or {}
-    team = metrics.get("team") or {}
-    figures = {"document_out_of_fold": metrics.get("document"), "team_document": team.get("document")}
-    return model, figures
+    return out.model, {"counts": out.counts, "held_out": out.held_out, "notes": out.notes,
+                       "fit_seconds": out.seconds, "base_version": out.base_version}
 
 
 def _watch_parent(parent: int) -> None:
@@ -87,11 +85,11 @@ def run_job(spec: dict) -> dict:
     if not counts["annotated_articles"]:
         result.update(status="skipped", message="the project has no submitted annotation yet")
         return result
-    model, figures = _fit_new_model(spec.get("base_model"), dataset, spec.get("options") or {})
+    model, report = _fit_new_model(spec.get("base_model"), dataset, spec.get("options") or {})
     model.model_version = spec["version"]
     save_skops(model, spec["out"])
-    result.update(status="ok", figures=figures, seconds=round(time.monotonic() - started, 1),
-                  file=str(Path(spec["out"]).name))
+    result.update(status="ok", counts={**counts, **report.pop("counts", {})}, figures=report,
+                  seconds=round(time.monotonic() - started, 1), file=str(Path(spec["out"]).name))
     return result
 
 

@@ -43,8 +43,9 @@ class ServeOptions(NamedTuple):
     threads: int = 4
     debounce: float = 10.0
     train: bool = True
-    #: articles per base corpus in a retrain (``None``: all; a small number makes retrains fast, for tests)
-    train_limit: int | None = None
+    #: characters fitted in a retrain, team copies and base sample (``None``: the retrain's default;
+    #: a small number makes retrains fast, for trials and tests)
+    train_budget: int | None = None
     base_corpora: tuple = ()
 
 
@@ -68,7 +69,7 @@ def build_app(opts: ServeOptions, *, api_key: str | None = None) -> BackendApp:
     holder.load_base()
     app = BackendApp(holder, None, studio_url=opts.studio_url, api_key=api_key, auth=auth_from_env())
     if opts.train:
-        options = {"limit": opts.train_limit, "base_corpora": list(opts.base_corpora) or None,
+        options = {"budget_chars": opts.train_budget, "base_corpora": list(opts.base_corpora) or None,
                    "data_dir": os.environ.get("ANNOTATOR_DATA_DIR")}
         app.trainer = Trainer(data_dir, holder, app.connection, debounce=opts.debounce, options=options).start()
     return app
@@ -131,7 +132,7 @@ def start_background(opts: ServeOptions, *, env: dict | None = None, timeout: fl
            "--data-dir", str(data_dir), "--threads", str(opts.threads), "--debounce", str(opts.debounce)]
     cmd += ["--model", str(opts.model)] if opts.model else []
     cmd += ["--studio-url", opts.studio_url] if opts.studio_url else []
-    cmd += ["--train-limit", str(opts.train_limit)] if opts.train_limit else []
+    cmd += ["--train-budget", str(opts.train_budget)] if opts.train_budget else []
     cmd += [] if opts.train else ["--no-train"]
     with open(data_dir / LOG_FILE, "ab") as log:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,

@@ -45,7 +45,7 @@ class Trainer:
     debounce, max_wait : float
         Seconds after a project's last event (and at most after its first) before it trains.
     options : dict
-        Training options for the job (``limit``: articles per base corpus, ``base_corpora``, ``data_dir``).
+        Training options for the job (``budget_chars``: characters fitted, ``base_corpora``, ``data_dir``).
     on_new_model : list of callable(project_id, version, url, api_key)
         Called after a new model is served and Label Studio told (e.g. to refresh a review queue);
         a failure is logged in the registry's last training, never raised.

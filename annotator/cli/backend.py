@@ -40,11 +40,11 @@ def backend_group():
 @click.option("--debounce", type=click.FloatRange(min=0), default=10.0, show_default=True,
               help="Seconds after a project's last annotation before it retrains.")
 @click.option("--no-train", is_flag=True, help="Predict only; ignore training webhooks.")
-@click.option("--train-limit", type=click.IntRange(min=1), default=None,
-              help="Articles per base corpus in a retrain (default: all). Small values make fast retrains "
-                   "for trials and tests.")
+@click.option("--train-budget", type=click.IntRange(min=10_000), default=None,
+              help="Characters fitted in a retrain, the team's copies and a sample of the base corpora "
+                   "(default 3,000,000: about 40 s). Small values make fast retrains for trials and tests.")
 @click.option("--base-corpus", "base_corpora", multiple=True, help="Base corpora of a retrain (default: all).")
-def serve_command(host, port, data_dir, model, studio_url, threads, debounce, no_train, train_limit, base_corpora):
+def serve_command(host, port, data_dir, model, studio_url, threads, debounce, no_train, train_budget, base_corpora):
     """Serve predictions to Label Studio and retrain on the team's annotations.
 
     Basic auth: set ANNOTATOR_BACKEND_USER and ANNOTATOR_BACKEND_PASSWORD (and
@@ -55,12 +55,12 @@ def serve_command(host, port, data_dir, model, studio_url, threads, debounce, no
     Examples:
       annotator backend serve
       annotator backend serve --studio-url https://ls.example.org
-      annotator backend serve --train-limit 50 --debounce 2  # a quick trial
+      annotator backend serve --train-budget 300000 --debounce 2
     """
     from ..backend import ServeOptions, serve
 
     serve(ServeOptions(host=host, port=port, data_dir=data_dir, model=model, studio_url=studio_url, threads=threads,
-                       debounce=debounce, train=not no_train, train_limit=train_limit,
+                       debounce=debounce, train=not no_train, train_budget=train_budget,
                        base_corpora=tuple(base_corpora)))
 
 
@@ -140,11 +140,19 @@ def models_command(project_id, data_dir):
         current = reg.read()["current"]
         click.echo(f"project {pid} (serving {current or 'the base model'}):")
         for v in reg.versions():
-            doc = (v.figures.get("document_out_of_fold") or {})
-            fig = ", ".join(f"{k} {val:.3g}" for k, val in doc.items() if isinstance(val, (int, float)))
-            counts = ", ".join(f"{k} {val}" for k, val in v.counts.items())
+            counts = ", ".join(f"{k} {v.counts[k]}" for k in ("annotated_articles", "team_fitted", "team_held_out",
+                                                             "spans") if k in v.counts)
             click.echo(f"  {'*' if v.version == current else ' '} {v.version}  {v.created_at}  {v.seconds:.0f} s  "
-                       f"[{counts}]" + (f"  out of fold: {fig}" if fig else ""))
+                       f"[{counts}]" + _held_out_line(v.figures.get("held_out") or {}))
+
+
+def _held_out_line(held: dict) -> str:
+    """Span F1 per label on the held-out team articles, new model (base model), when there were some."""
+    per = [(label, f) for label, f in (held.get("labels") or {}).items() if "new" in f and "base" in f]
+    if not held.get("n") or not per:
+        return ""
+    return f"  held out ({held['n']}): " + ", ".join(f"{label} F1 {f['new'].get('f1', 0):.2f} "
+                                                    f"({f['base'].get('f1', 0):.2f})" for label, f in per)
 
 
 @backend_group.command("rollback", short_help="Serve an older model version of a project.")
