@@ -1,7 +1,7 @@
 """The ML backend against a real Label Studio and a real backend process started here.
 
 The module's fixtures build one story step by step: push articles without predictions, start
-``annotator backend serve`` (a subprocess, fast retrains: 25 articles per base corpus, 1 s debounce),
+``annotator backend serve`` (a subprocess; fast retrains: 600,000 characters fitted, 1 s debounce),
 connect it to the project through the API, open tasks, submit annotations, wait for the retrain,
 kill the backend during a second retrain and restart it.
 """
@@ -45,8 +45,8 @@ class Backend:
     def start(self, timeout: float = 180) -> "Backend":
         env = dict(os.environ, LABEL_STUDIO_API_KEY=self.studio_server.token)
         cmd = [sys.executable, "-m", "annotator", "backend", "serve", "--port", str(self.port), "--data-dir",
-               str(self.data_dir), "--studio-url", self.studio_server.url, "--debounce", "1", "--train-budget", "150000",
-               *self.extra]
+               str(self.data_dir), "--studio-url", self.studio_server.url, "--debounce", "1",
+               "--train-budget", "600000", *self.extra]
         with open(self.data_dir.parent / f"backend-{self.port}.log", "ab") as log:
             self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True)
@@ -179,7 +179,9 @@ def retrained(project, client, studio_server, backend):
         p = backend.status()["projects"].get(str(pid), {})
         return p.get("current") == version and (p.get("last_training") or {}).get("version") == version
 
-    _wait(done, 400, f"retrain to {version} ({backend.status()})", every=2)
+    _wait(done, 600, f"retrain to {version}", every=2)
+    last = backend.status()["projects"][str(pid)]["last_training"]
+    assert last["status"] == "ok", last
     return {"version": version, "webhook_seconds": times}
 
 

@@ -81,6 +81,7 @@ def serve(opts: ServeOptions) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" lines on every burst
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per Label Studio call (URLs, no secrets)
     api_key = os.environ.get("LABEL_STUDIO_API_KEY") if opts.studio_url else None
     app = build_app(opts, api_key=api_key)
     server = create_server(app, host=opts.host, port=opts.port, threads=max(1, opts.threads),
