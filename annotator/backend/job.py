@@ -35,6 +35,8 @@ __all__ = ["run_job", "main", "UNREACHABLE"]
 
 #: Exit status of a job that could not reach Label Studio (the server retries it with backoff).
 UNREACHABLE = 3
+#: How much the job lowers its CPU priority (``nice``): predictions meanwhile stay fast.
+JOB_NICENESS = 10
 
 
 def _fit_new_model(base_path, dataset, options: dict):
@@ -98,6 +100,7 @@ def main(argv=None) -> int:
     spec_path = Path(argv[0])
     spec = read_json(spec_path)
     _watch_parent(int(spec.get("parent_pid") or os.getppid()))
+    os.nice(JOB_NICENESS)  # background work: the server's predictions get the cores first
     try:
         result = run_job(spec)
     except (AnnotatorError, OSError, ValueError) as exc:

@@ -173,7 +173,7 @@ def push_command(inputs, project, tagger_path, rules_only, no_predictions, chunk
       annotator studio up
       annotator push news/ --project "Week 12"
       annotator push a.csv --project "Week 12" --rules-only --summary push.csv
-      annotator push news/ --project "Week 12" --backend https://ml.example.org:9090
+      annotator push news/ --project "Week 12" --backend http://ml-host:9090
     """
     from ..cues import RulesTagger
     from ..studio import connect, push
