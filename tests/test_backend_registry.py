@@ -125,3 +125,29 @@ def test_unreachable_label_studio_is_retried_and_reported(tmp_path):
         assert "s3cret-key-123" not in (tmp_path / "projects" / "5" / "registry.json").read_text()
     finally:
         t.stop()
+
+
+def test_backend_status_output(monkeypatch):
+    """``annotator backend status`` on what a running backend's /status answers (shape taken from a real one)."""
+    import annotator.cli.backend as cli_backend
+
+    answer = {"base": "framing-957312f0d6", "uptime_seconds": 18, "url": "http://127.0.0.1:9090", "pid": 4242,
+              "label_studio": {"http://127.0.0.1:8080": "unreachable"},
+              "projects": {"1": {"current": "annotator-p1-v2", "versions": 2,
+                                 "last_training": {"status": "unreachable", "finished_at": "2026-12-02T01:00:00+00:00",
+                                                   "message": "cannot connect", "retry": "1 of 5 in 5 s"}}},
+              "training": {"queue": [{"project_id": 1, "in_seconds": 4.2, "attempt": 1}],
+                           "running": {"project_id": 3, "version": "annotator-p3-v1", "pid": 99,
+                                       "started_at": "2026-12-02T01:00:00+00:00", "seconds": 8.0},
+                           "label_studio": {"reachable": False, "checked_at": "2026-12-02T01:00:00+00:00",
+                                            "message": "cannot connect to Label Studio"}}}
+    monkeypatch.setattr(cli_backend, "_get", lambda data_dir, path, *a, **k: answer)
+    r = CliRunner().invoke(main, ["backend", "status"])
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert lines[0] == "annotator backend at http://127.0.0.1:9090 (pid 4242), base model framing-957312f0d6, up 18 s"
+    assert "Label Studio http://127.0.0.1:8080: unreachable" in lines
+    assert "training: annotator-p3-v1 for project 3 since 8.0 s" in lines
+    assert "queued: project 1 in 4.2 s (retry 1)" in lines
+    assert any(x.startswith("project 1: serving annotator-p1-v2 (2 trained versions); last training unreachable")
+               for x in lines)
