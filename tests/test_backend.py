@@ -177,7 +177,9 @@ def retrained(project, client, studio_server, backend):
 
     def done():
         p = backend.status()["projects"].get(str(pid), {})
-        return p.get("current") == version and (p.get("last_training") or {}).get("version") == version
+        last = p.get("last_training") or {}
+        assert last.get("status") != "failed", last  # say why at once rather than time out
+        return p.get("current") == version and last.get("version") == version
 
     _wait(done, 600, f"retrain to {version}", every=2)
     last = backend.status()["projects"][str(pid)]["last_training"]
