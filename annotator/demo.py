@@ -1,12 +1,15 @@
-"""The demo: score the seed articles with the shipped model, write both reports, push the seeds to Label Studio."""
+"""The demo: score the seeds with the shipped model, write both reports, push them to Label Studio with the ML backend."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from .articles import read_articles, write_articles_jsonl
+from .backend.link import connect_project
+from .backend.serve import ServeOptions, start_background
 from .model import load_model
 from .paths import SEEDS_DIR
 from .report import scoring_report, training_report
@@ -57,7 +60,13 @@ def _push_seeds(articles, model, result: DemoResult, echo) -> None:
     result.studio_url = st["url"]
     result.project_url = f"{st['url']}/projects/{pid}" if pid is not None else st["url"]
     echo(f"pushed the seeds to project '{DEMO_PROJECT}' ({counts}); open " + result.project_url)
-    echo("stop the server with: annotator studio down")
+    if pid is not None:
+        env = dict(os.environ, LABEL_STUDIO_API_KEY=(local.credentials() or {}).get("api_key") or "")
+        backend = start_background(ServeOptions(studio_url=st["url"]), env=env)
+        link = connect_project(conn, int(pid), backend["url"])
+        echo(f"the annotator ML backend is up at {backend['url']}, connected to the project (serving "
+             f"{link['title']}): tasks get live predictions, and it retrains on the annotations you submit")
+    echo("stop the servers with: annotator studio down")
 
 
 def run_demo(out_dir="out/demo", *, studio: bool = True, echo=print) -> DemoResult:

@@ -44,11 +44,14 @@ def studio_server(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _no_ambient_studio(monkeypatch, tmp_path):
-    """Keep a developer's own Label Studio settings and local server out of the tests."""
+    """Keep a developer's own Label Studio settings, local server and backend out of the tests."""
     for var in ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("ANNOTATOR_STUDIO_CONFIG", str(tmp_path / "no-studio-config.json"))
     monkeypatch.setenv("ANNOTATOR_STUDIO_DIR", str(tmp_path / "no-local-studio"))
+    monkeypatch.setenv("ANNOTATOR_BACKEND_DIR", str(tmp_path / "no-local-backend"))
+    for var in ("ANNOTATOR_BACKEND_USER", "ANNOTATOR_BACKEND_PASSWORD"):
+        monkeypatch.delenv(var, raising=False)
 
 
 # --- The shared corpora (ANNOTATOR_DATA_DIR or ../shared/data): skip, naming what is missing ------------

@@ -691,8 +691,12 @@ def test_local_server_up_status_down(studio_server, tmp_path):
         state = json.loads((data_dir / "state.json").read_text())
         assert state["pid"] == st["pid"] and state["url"] == st["url"]
         assert stat.S_IMODE(os.stat(data_dir / "credentials.json").st_mode) == 0o600
+        # a loopback ML backend needs both settings (Label Studio 1.23.1 blocks it by default)
+        environ = dict(x.split("=", 1) for x in Path(f"/proc/{st['pid']}/environ").read_text().split("\0") if "=" in x)
+        assert environ["ML_BLOCK_LOCAL_IP"] == "false" and environ["SSRF_PROTECTION_ENABLED"] == "false"
         r = runner.invoke(main, ["studio", "up", "--data-dir", str(data_dir)])  # already up: says where
         assert r.exit_code == 0 and st["url"] in r.output and "credentials.json" in r.output
+        assert "annotator backend is up at http://127.0.0.1:" in r.output, r.output  # started beside it
         assert studio_server.token not in r.output and studio_server.password not in r.output
         r = runner.invoke(main, ["studio", "status", "--data-dir", str(data_dir)])
         assert r.output.startswith(f"up: {st['url']}")
@@ -702,7 +706,7 @@ def test_local_server_up_status_down(studio_server, tmp_path):
         assert S.connect(data_dir=data_dir).check()["version"] == S.LS_VERSION
     finally:
         r = runner.invoke(main, ["studio", "down", "--data-dir", str(data_dir)])
-    assert r.exit_code == 0 and "stopped" in r.output
+    assert r.exit_code == 0 and "stopped" in r.output and "annotator backend stopped" in r.output
     assert not (data_dir / "state.json").exists()
     r = runner.invoke(main, ["studio", "status", "--data-dir", str(data_dir)])
     assert r.output.startswith("down")

@@ -1,6 +1,7 @@
 """The Label Studio commands: ``studio up/down/status``, ``push``, ``pull`` and ``agreement`` on a pulled dataset."""
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 
@@ -39,13 +40,19 @@ def studio_group():
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default: a free one).")
 @click.option("--timeout", type=click.FloatRange(min=1), default=300, show_default=True,
               help="Seconds to wait for the server to answer /health.")
-def studio_up(data_dir, port, timeout):
-    """Start Label Studio on 127.0.0.1 (first start migrates its database: usually 1-3 minutes).
+@click.option("--backend/--no-backend", default=True, show_default=True,
+              help="Also start the annotator ML backend beside it (predictions, retraining).")
+@click.option("--backend-port", type=click.IntRange(1, 65535), default=9090, show_default=True,
+              help="Port of the backend (a free one when taken).")
+def studio_up(data_dir, port, timeout, backend, backend_port):
+    """Start Label Studio on 127.0.0.1 (first start migrates its database: usually 1-3 minutes),
+    and the annotator ML backend beside it ('annotator push' connects it to the project).
 
     \b
     Examples:
       annotator studio up
       annotator studio up --port 8080 --data-dir ~/studio-week12
+      annotator studio up --no-backend
     """
     from ..studio import LocalStudio
 
@@ -53,6 +60,13 @@ def studio_up(data_dir, port, timeout):
     st = local.up(port, timeout=timeout)
     click.echo(f"Label Studio is up at {st['url']} (pid {st['pid']})")
     click.echo(f"login and API token: {st['credentials']} (mode 0600)")
+    if backend:
+        from ..backend import ServeOptions, start_background
+
+        env = dict(os.environ, LABEL_STUDIO_API_KEY=(local.credentials() or {}).get("api_key") or "")
+        b = start_background(ServeOptions(port=backend_port, studio_url=st["url"]), env=env)
+        click.echo(f"annotator backend is up at {b['url']} (pid {b['pid']}): 'annotator push --project NAME' "
+                   "connects it")
 
 
 @studio_group.command("down", short_help="Stop the local Label Studio.")
@@ -66,8 +80,12 @@ def studio_down(data_dir):
     """
     from ..studio import LocalStudio
 
+    from ..backend import stop_background
+
     local = LocalStudio(data_dir)
     click.echo("Label Studio stopped" if local.down() else f"Label Studio was not running ({local.data_dir})")
+    if stop_background():
+        click.echo("annotator backend stopped")
 
 
 @studio_group.command("status", short_help="Say whether the local Label Studio is up, and its URL.")
@@ -87,6 +105,10 @@ def studio_status(data_dir):
                    f"credentials in {st['credentials']}")
     else:
         click.echo(f"down ({st['data_dir']})")
+    from ..backend import server_state
+
+    b = server_state()
+    click.echo(f"annotator backend: up at {b['url']} (pid {b['pid']})" if b else "annotator backend: down")
 
 
 @studio_group.group("user", short_help="Add annotators to the local Label Studio.")
@@ -130,9 +152,12 @@ def studio_user_add(email, password_file, data_dir):
               help="Tasks per import request.")
 @click.option("--summary", type=click.Path(dir_okay=False), default=None,
               help="Write the per-article summary (article_id, task_id, status, detail) to this CSV.")
+@click.option("--backend", "backend_url", default=None,
+              help="ML backend to connect to the project (default: the local one when it runs; 'none': none). "
+                   "Basic auth from ANNOTATOR_BACKEND_USER / ANNOTATOR_BACKEND_PASSWORD.")
 @_studio_options
 def push_command(inputs, project, tagger_path, rules_only, no_predictions, chunk_size, summary, url, data_dir,
-                 timeout):
+                 timeout, backend_url):
     """Import articles into a Label Studio project as tasks with pre-annotations.
 
     INPUT is anything 'annotator articles' reads. Idempotent: articles already
@@ -148,6 +173,7 @@ def push_command(inputs, project, tagger_path, rules_only, no_predictions, chunk
       annotator studio up
       annotator push news/ --project "Week 12"
       annotator push a.csv --project "Week 12" --rules-only --summary push.csv
+      annotator push news/ --project "Week 12" --backend http://ml-host:9090
     """
     from ..cues import RulesTagger
     from ..studio import connect, push
@@ -170,6 +196,7 @@ def push_command(inputs, project, tagger_path, rules_only, no_predictions, chunk
     counts = out["status"].value_counts()
     parts = ", ".join(f"{int(counts.get(s, 0))} {s}" for s in ("created", "existing", "updated", "error"))
     click.echo(f"annotator: project {project!r} at {studio.url}: {parts}", err=True)
+    _connect_backend(studio, out.attrs["project_id"], backend_url)
     errors = out[out["status"] == "error"]
     if len(errors):
         reasons = [str(r.detail) if str(r.article_id) in str(r.detail) else f"{r.article_id}: {r.detail}"
@@ -180,6 +207,23 @@ def push_command(inputs, project, tagger_path, rules_only, no_predictions, chunk
         for line in failed_lines(reasons, len(errors), where) + ([hint] if hint else []):
             click.echo(line, err=True)
         sys.exit(1)
+
+
+def _connect_backend(studio, project_id: int, backend_url: str | None) -> None:
+    """Connect the ML backend (``--backend``, else the local one when it runs) to the project."""
+    from ..backend import BackendAuth, auth_from_env, connect_project, server_state
+
+    if backend_url == "none":
+        return
+    if backend_url is None:
+        local = server_state()
+        if not local:
+            return
+        backend_url = local["url"]
+    auth = auth_from_env()
+    done = connect_project(studio, project_id, backend_url, auth=BackendAuth(*auth) if auth else None)
+    click.echo(f"annotator: {'connected' if done['created'] else 'reconnected'} the ML backend {backend_url} "
+               f"(serving {done['title']}); predictions on in the labeling stream", err=True)
 
 
 @click.command("pull", short_help="Export a Label Studio project's annotations as a dataset.")

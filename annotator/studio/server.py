@@ -82,6 +82,10 @@ def server_env(ls_data_dir: str | os.PathLike, *, email: str | None = None, pass
         "DJANGO_DB": "sqlite", "COLLECT_ANALYTICS": "false", "LATEST_VERSION_CHECK": "false",
         "SENTRY_DSN": "", "FRONTEND_SENTRY_DSN": "", "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
         "PYTHONUNBUFFERED": "1",
+        # the annotator backend runs beside it on 127.0.0.1: since 1.23.1 Label Studio blocks loopback ML
+        # backends (ML_BLOCK_LOCAL_IP) and loopback webhooks (SSRF_PROTECTION_ENABLED, which carries the
+        # annotation events that trigger retraining) by default. This server listens on 127.0.0.1 only.
+        "ML_BLOCK_LOCAL_IP": "false", "SSRF_PROTECTION_ENABLED": "false",
     })
     if email and password and token:
         env.update({"LABEL_STUDIO_USERNAME": email, "LABEL_STUDIO_PASSWORD": password,
