@@ -9,6 +9,7 @@ Overlapping spans of one label are merged first. Rules are measured by
 from __future__ import annotations
 
 import time
+from concurrent.futures.process import BrokenProcessPool
 from typing import NamedTuple
 
 import pandas as pd
@@ -85,16 +86,26 @@ class PendingCV:
     """A cross-validation whose folds run in worker processes (:func:`start_cross_validation`);
     :meth:`result` waits for them and scores the pooled predictions."""
 
-    def __init__(self, inputs: CVInputs, futures: list):
-        self.inputs, self.futures = inputs, futures
+    def __init__(self, inputs: CVInputs, futures: list, tagger=None):
+        self.inputs, self.futures, self.tagger = inputs, futures, tagger
 
     def result(self, progress=None) -> pd.DataFrame:
+        """The scores (as :func:`cross_validate_tagger`'s); a fold whose worker process was lost
+        (killed, out of memory) is fitted here instead."""
         runs = []
         for k, future in enumerate(self.futures, 1):
-            run = future.result()
+            n_train = len(self.inputs.folds[k - 1][0])
+            try:
+                run = future.result()
+                where = "in a worker process"
+            except BrokenProcessPool:
+                if progress:
+                    progress(f"fold {k}/{len(self.futures)}: its worker process was lost; training here")
+                run = run_fold(clone(self.tagger), *_fold_args(self.inputs, k - 1))
+                where = "here"
             if progress:
-                progress(f"fold {k}/{len(self.futures)}: trained on {len(self.inputs.folds[k - 1][0])} articles "
-                         f"({run.fit_seconds + run.tag_seconds:.0f} s in a worker process)")
+                progress(f"fold {k}/{len(self.futures)}: trained on {n_train} articles "
+                         f"({run.fit_seconds + run.tag_seconds:.0f} s {where})")
             runs.append(run._replace(test=self.inputs.folds[k - 1][1]))
         return _scored(self.inputs, runs)
 
@@ -105,7 +116,7 @@ def start_cross_validation(dataset, tagger, annotates: dict, n_splits, executor)
     :class:`CueTagger` (each fold fits a clone). The result is that of :func:`cross_validate_tagger`."""
     inputs = cv_inputs(dataset, annotates, n_splits)
     futures = [executor.submit(run_fold, clone(tagger), *_fold_args(inputs, k)) for k in range(len(inputs.folds))]
-    return PendingCV(inputs, futures)
+    return PendingCV(inputs, futures, clone(tagger))
 
 
 def cross_validate_tagger(dataset, make_tagger, annotates: dict, n_splits=5, progress=None) -> pd.DataFrame:

@@ -109,10 +109,15 @@ def _unfitted_tagger(model: FramingModel) -> CueTagger:
 
 
 def _cv_workers(span_cv, n_jobs) -> int:
-    """Worker processes for the span cross-validation's folds (0: none, the folds run here after the fit)."""
+    """Worker processes for the span cross-validation's folds (0: none, the folds run here after the fit).
+
+    By default one per CPU and one more, at most one per fold: this process fits the final model
+    beside them, and on 2 CPUs the three folds and the final fit, all at once, end closer together
+    than two workers taking the third fold after the first two.
+    """
     if not span_cv or n_jobs == 1:
         return 0
-    return max(1, min(span_cv, n_jobs if n_jobs and n_jobs > 0 else (os.cpu_count() or 1)))
+    return max(1, min(span_cv, n_jobs if n_jobs and n_jobs > 0 else (os.cpu_count() or 1) + 1))
 
 
 @contextmanager
@@ -162,8 +167,11 @@ def train(sources=("corpora",), *, data_dir=None, limit=None, span_cv=3, progres
         Rated team articles needed for the team's ratings to be document targets beside the corpora's.
     n_jobs : int or None
         Worker processes for the span cross-validation's folds, which then run beside the final
-        fit (None: one per CPU, at most ``span_cv``); 1 fits the folds in this process after the
-        final fit, one after the other. Each fold is deterministic: the figures are the same.
+        fit (None: one per CPU and one more, at most ``span_cv``); 1 fits the folds in this process
+        after the final fit, one after the other. Each fold is deterministic: the figures are the
+        same. The workers are started fresh ("spawn"): a script calling ``train`` needs the usual
+        ``if __name__ == "__main__":`` guard (without it the workers fail and the folds are fitted
+        here, after the final fit).
     **params
         :class:`FramingModel` parameters.
 
