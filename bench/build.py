@@ -35,10 +35,17 @@ document model          ``FramingModel.fit`` minus its tagger fit, of which: ``a
                         ``_fold_chars``, ``_calibrate`` (calibration)
 bigram names            ``record_bigram_names`` (when ``train`` has it)
 span cross-validation   ``cross_validate_tagger``: its tagger fits (same breakdown),
-                        ``analyze_batch`` (the held-out folds), and the scoring ("other")
+                        ``analyze_batch`` (the held-out folds), and the scoring ("other"); when
+                        the folds run in worker processes beside the final fit (the build's
+                        default; ``--jobs 1`` for the sequential path and its breakdown):
+                        ``start_cross_validation`` and ``PendingCV.result`` (wall: the wait for
+                        the workers after the final fit), with the workers' own tagger fits and
+                        tagging as rows (their wall-clock overlaps the final fit; their CPU is
+                        in the stage's and in the total)
 saving                  ``save_skops``, ``write_model_card``
 ======================  ==========================================================================
 
+The CPU column counts this process and its worker processes.
 Timing figures come from a quiet machine only (the README's are measured on 2 cores with nothing
 else running); the load average at start and end is printed beside the table, and the CPU
 seconds (this process, all threads) are the steadier figure on a busy machine.
