@@ -8,7 +8,12 @@ Overlapping spans of one label are merged first. Rules are measured by
 """
 from __future__ import annotations
 
+import time
+from concurrent.futures.process import BrokenProcessPool
+from typing import NamedTuple
+
 import pandas as pd
+from sklearn.base import clone
 from sklearn.model_selection import GroupKFold
 
 from .corpora import PUBLIC_CORPORA, load_corpora
@@ -16,11 +21,106 @@ from .corpus_mapping import corpus_mapping
 from .cues.tagger.estimator import CueTagger
 from .spans import exact_prf, sentence_prf, span_prf
 
-__all__ = ["cross_validate_tagger", "evaluate_cues"]
+__all__ = ["cross_validate_tagger", "start_cross_validation", "PendingCV", "CVInputs", "FoldRun", "cv_inputs", "run_fold",
+           "evaluate_cues"]
+
+
+class CVInputs(NamedTuple):
+    """What a grouped cross-validation of the tagger works on: per article its text, gold
+    ``(label, start, end)`` spans, the labels it is annotated for and its corpus; ``folds``
+    the (train, test) article indices of each fold."""
+
+    texts: list
+    y: list
+    annotated: list
+    corpora: list
+    folds: list
+
+
+class FoldRun(NamedTuple):
+    """One fold's held-out predictions (span dicts per test article) and the wall-clock and CPU
+    seconds of its tagger fit and of tagging its test articles (in the process that ran it)."""
+
+    test: list
+    predictions: list
+    fit_seconds: float
+    fit_cpu: float
+    tag_seconds: float
+    tag_cpu: float
+
+
+def cv_inputs(dataset, annotates: dict, n_splits=5) -> CVInputs:
+    """The articles of ``dataset`` and their :class:`~sklearn.model_selection.GroupKFold` folds
+    (grouped by article id: copies of an article stay in one fold)."""
+    arts = dataset.articles.reset_index(drop=True)
+    texts = arts["text"].tolist()
+    corpora = arts["corpus"].tolist()
+    spans_all = {aid: [] for aid in arts["article_id"]}
+    for aid, lab, s, e in zip(dataset.spans["article_id"], dataset.spans["label"], dataset.spans["start"], dataset.spans["end"]):
+        spans_all.setdefault(aid, []).append((lab, int(s), int(e)))
+    y = [spans_all[a] for a in arts["article_id"]]
+    ann = [annotates.get(c, ()) for c in corpora]
+    folds = [(tr.tolist(), te.tolist())
+             for tr, te in GroupKFold(n_splits=n_splits).split(texts, groups=arts["article_id"])]
+    return CVInputs(texts, y, ann, corpora, folds)
+
+
+def run_fold(tagger, texts, y, annotated, test_texts) -> FoldRun:
+    """Fit ``tagger`` (an unfitted :class:`CueTagger`) on one fold's training articles and tag its
+    test articles; deterministic, so a worker process gives what this process would."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    tagger.fit(texts, y, annotated=annotated)
+    w1, c1 = time.perf_counter(), time.process_time()
+    preds = tagger.predict_spans(test_texts)
+    w2, c2 = time.perf_counter(), time.process_time()
+    return FoldRun([], preds, w1 - w0, c1 - c0, w2 - w1, c2 - c1)
+
+
+def _fold_args(inputs: CVInputs, k: int):
+    tr, te = inputs.folds[k]
+    return ([inputs.texts[i] for i in tr], [inputs.y[i] for i in tr], [inputs.annotated[i] for i in tr],
+            [inputs.texts[i] for i in te])
+
+
+class PendingCV:
+    """A cross-validation whose folds run in worker processes (:func:`start_cross_validation`);
+    :meth:`result` waits for them and scores the pooled predictions."""
+
+    def __init__(self, inputs: CVInputs, futures: list, tagger=None):
+        self.inputs, self.futures, self.tagger = inputs, futures, tagger
+
+    def result(self, progress=None) -> pd.DataFrame:
+        """The scores (as :func:`cross_validate_tagger`'s); a fold whose worker process was lost
+        (killed, out of memory) is fitted here instead."""
+        runs = []
+        for k, future in enumerate(self.futures, 1):
+            n_train = len(self.inputs.folds[k - 1][0])
+            try:
+                run = future.result()
+                where = "in a worker process"
+            except BrokenProcessPool:
+                if progress:
+                    progress(f"fold {k}/{len(self.futures)}: its worker process was lost; training here")
+                run = run_fold(clone(self.tagger), *_fold_args(self.inputs, k - 1))
+                where = "here"
+            if progress:
+                progress(f"fold {k}/{len(self.futures)}: trained on {n_train} articles "
+                         f"({run.fit_seconds + run.tag_seconds:.0f} s {where})")
+            runs.append(run._replace(test=self.inputs.folds[k - 1][1]))
+        return _scored(self.inputs, runs)
+
+
+def start_cross_validation(dataset, tagger, annotates: dict, n_splits, executor) -> PendingCV:
+    """Submit the folds of :func:`cross_validate_tagger` to ``executor`` (e.g. a
+    :class:`~concurrent.futures.ProcessPoolExecutor`) and return at once; ``tagger``: an unfitted
+    :class:`CueTagger` (each fold fits a clone). The result is that of :func:`cross_validate_tagger`."""
+    inputs = cv_inputs(dataset, annotates, n_splits)
+    futures = [executor.submit(run_fold, clone(tagger), *_fold_args(inputs, k)) for k in range(len(inputs.folds))]
+    return PendingCV(inputs, futures, clone(tagger))
 
 
 def cross_validate_tagger(dataset, make_tagger, annotates: dict, n_splits=5, progress=None) -> pd.DataFrame:
-    """Grouped K-fold cross-validation of a cue tagger on a dataset.
+    """Grouped K-fold cross-validation of a cue tagger on a dataset, one fold after the other.
 
     Parameters
     ----------
@@ -33,24 +133,26 @@ def cross_validate_tagger(dataset, make_tagger, annotates: dict, n_splits=5, pro
     Returns
     -------
     DataFrame with one row per (corpus, label, metric): precision, recall, f1, mean over folds
-    and the pooled predictions' scores.
+    and the pooled predictions' scores; ``attrs``: ``predictions``, ``gold`` and ``folds`` (the
+    :class:`FoldRun` of each fold, with its seconds).
     """
-    arts = dataset.articles.reset_index(drop=True)
-    texts = arts["text"].tolist()
-    corpora = arts["corpus"].tolist()
-    spans_all = {aid: [] for aid in arts["article_id"]}
-    for aid, lab, s, e in zip(dataset.spans["article_id"], dataset.spans["label"], dataset.spans["start"], dataset.spans["end"]):
-        spans_all.setdefault(aid, []).append((lab, int(s), int(e)))
-    y = [spans_all[a] for a in arts["article_id"]]
-    ann = [annotates.get(c, ()) for c in corpora]
-    preds = [None] * len(texts)
-    folds = GroupKFold(n_splits=n_splits).split(texts, groups=arts["article_id"])
-    for k, (tr, te) in enumerate(folds, 1):
+    inputs = cv_inputs(dataset, annotates, n_splits)
+    runs = []
+    for k, (tr, te) in enumerate(inputs.folds, 1):
         if progress:
             progress(f"fold {k}/{n_splits}: training on {len(tr)} articles")
-        tagger = make_tagger().fit([texts[i] for i in tr], [y[i] for i in tr], annotated=[ann[i] for i in tr])
-        for i, p in zip(te, tagger.predict_spans([texts[i] for i in te])):
+        runs.append(run_fold(make_tagger(), *_fold_args(inputs, k - 1))._replace(test=te))
+    return _scored(inputs, runs)
+
+
+def _scored(inputs: CVInputs, runs: list) -> pd.DataFrame:
+    """The per (corpus, label, metric) scores of the folds' pooled held-out predictions."""
+    texts, y, corpora = inputs.texts, inputs.y, inputs.corpora
+    preds = [None] * len(texts)
+    for run in runs:
+        for i, p in zip(run.test, run.predictions):
             preds[i] = p
+    annotates = {c: a for c, a in zip(corpora, inputs.annotated)}
     rows = []
     for corpus in sorted(set(corpora)):
         idx = [i for i, c in enumerate(corpora) if c == corpus]
@@ -68,6 +170,7 @@ def cross_validate_tagger(dataset, make_tagger, annotates: dict, n_splits=5, pro
     out = pd.DataFrame(rows)
     out.attrs["predictions"] = preds
     out.attrs["gold"] = y
+    out.attrs["folds"] = [run._replace(predictions=None) for run in runs]
     return out
 
 

@@ -35,10 +35,17 @@ document model          ``FramingModel.fit`` minus its tagger fit, of which: ``a
                         ``_fold_chars``, ``_calibrate`` (calibration)
 bigram names            ``record_bigram_names`` (when ``train`` has it)
 span cross-validation   ``cross_validate_tagger``: its tagger fits (same breakdown),
-                        ``analyze_batch`` (the held-out folds), and the scoring ("other")
+                        ``analyze_batch`` (the held-out folds), and the scoring ("other"); when
+                        the folds run in worker processes beside the final fit (the build's
+                        default; ``--jobs 1`` for the sequential path and its breakdown):
+                        ``start_cross_validation`` and ``PendingCV.result`` (wall: the wait for
+                        the workers after the final fit), with the workers' own tagger fits and
+                        tagging as rows (their wall-clock overlaps the final fit; their CPU is
+                        in the stage's and in the total)
 saving                  ``save_skops``, ``write_model_card``
 ======================  ==========================================================================
 
+The CPU column counts this process and its worker processes.
 Timing figures come from a quiet machine only (the README's are measured on 2 cores with nothing
 else running); the load average at start and end is printed beside the table, and the CPU
 seconds (this process, all threads) are the steadier figure on a busy machine.
@@ -51,6 +58,7 @@ import importlib
 import importlib.util
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -81,6 +89,12 @@ def _clock() -> tuple:
     return time.perf_counter(), time.process_time()
 
 
+def _children_cpu() -> float:
+    """CPU seconds of the finished child processes (the span cross-validation's workers)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 class Timers:
     """Time per call path: ``(outer label, ..., inner label)`` -> [wall s, CPU s, calls]."""
 
@@ -89,6 +103,22 @@ class Timers:
         self.times: dict = {}
         self.fits: list = []  # per CueTagger.fit in progress: (wall, cpu) of its classifier fits
         self.missing: list = []  # stages none of whose functions were found
+        self.workers: list = []  # FoldRun records of folds fitted in worker processes
+
+    def add_workers(self) -> None:
+        """The folds fitted in worker processes under "span cross-validation": their tagger fits and
+        tagging (wall-clock in the workers, beside the main fit: not part of this process's wall),
+        their CPU added to the stage's (the stage's wall is the wait for them here)."""
+        runs = self.workers
+        if not runs:
+            return
+        top = ("span cross-validation",)
+        for label, wall, cpu in (("tagger fits (in worker processes)", sum(r.fit_seconds for r in runs),
+                                  sum(r.fit_cpu for r in runs)),
+                                 ("tag articles (in worker processes)", sum(r.tag_seconds for r in runs),
+                                  sum(r.tag_cpu for r in runs))):
+            self.add(top + (label,), wall, cpu, len(runs))
+            self.add(top, 0.0, cpu, 0)
 
     def add(self, path, wall, cpu, calls=1):
         slot = self.times.setdefault(tuple(path), [0.0, 0.0, 0])
@@ -194,7 +224,8 @@ def install(timers: Timers, build_module) -> None:
                           (tagger_ns, "_gold_span_lengths"), (tagger_ns, "_segments")]),
             ("vocabulary", [(design, "__init__"), (CueTagger, "_build_vocab")]),
             ("context words", [(tagger_ns, "select_context"), (CueTagger, "_select_context")]),
-            ("design", [(design, "matrix"), (tagger_ns, "context_design"), (CueTagger, "_context_design")]
+            ("design", [(design, "matrix"), (design, "matrix_all"), (tagger_ns, "context_design"),
+                        (CueTagger, "_context_design")]
              + ([] if design is not None else [(CueTagger, "_design")])),
             ("threshold tuning", [(tagger_ns, "tune_threshold"), (tagger_ns, "_tune_threshold")]),
             ("span filter", [(CueTagger, "_fit_span_filter")]),
@@ -215,6 +246,19 @@ def install(timers: Timers, build_module) -> None:
     timers.wrap_any("span cross-validation", [(evaluation, "cross_validate_tagger")])
     if original is not None and getattr(train_ns, "cross_validate_tagger", None) is original:
         train_ns.cross_validate_tagger = evaluation.cross_validate_tagger
+    pending = getattr(evaluation, "PendingCV", None)
+    if pending is not None:  # the folds in worker processes: the wait here, their own times from the result
+        timers.wrap(pending, "result", "span cross-validation")
+        timers.wrap(train_ns, "start_cross_validation", "span cross-validation")
+        found = pending.result
+
+        @functools.wraps(found)
+        def result(*args, **kwargs):
+            table = found(*args, **kwargs)
+            timers.workers.extend(table.attrs.get("folds", []))
+            return table
+
+        pending.result = result
 
 
 def _lifted(times: dict) -> dict:
@@ -276,7 +320,7 @@ def _load() -> str:
         return "n/a"
 
 
-def _build_module(span_cv, limit, built: list):
+def _build_module(span_cv, limit, built: list, jobs=None):
     """``scripts/build_models.py`` as a module, its ``train`` given the run's options and keeping
     the model it returns in ``built``."""
     spec = importlib.util.spec_from_file_location("build_models", BUILD)
@@ -289,6 +333,8 @@ def _build_module(span_cv, limit, built: list):
         kwargs.setdefault("span_cv", span_cv)
         if limit is not None:
             kwargs.setdefault("limit", limit)
+        if jobs is not None:
+            kwargs["n_jobs"] = jobs
         built.append(original(*args, **kwargs))
         return built[-1]
 
@@ -302,11 +348,14 @@ def main(argv=None):
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--span-cv", type=int, default=3, help="folds of the span cross-validation (0: skip; build: 3)")
     ap.add_argument("--limit", type=int, default=None, help="articles per corpus (quick runs; not the build)")
+    ap.add_argument("--jobs", type=int, default=None,
+                    help="worker processes for the span cross-validation (default: the build's, one per CPU; "
+                         "1: its folds fitted in this process after the fit, timed stage by stage)")
     ap.add_argument("--json", type=Path, default=None, help="also write the timings here")
     args = ap.parse_args(argv)
 
     built: list = []
-    module = _build_module(args.span_cv, args.limit, built)
+    module = _build_module(args.span_cv, args.limit, built, args.jobs)
     timers = Timers()
     install(timers, module)
     load_before = _load()
@@ -315,10 +364,12 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp) / "framing.skops"
         w0, c0 = _clock()
+        k0 = _children_cpu()
         module.main(["--out", str(out)] + (["--data-dir", args.data_dir] if args.data_dir else []))
         w1, c1 = _clock()
         size = out.stat().st_size
-    total = (w1 - w0, c1 - c0)
+    total = (w1 - w0, c1 - c0 + _children_cpu() - k0)  # CPU: this process and its workers
+    timers.add_workers()
     rows = table(timers.times, total)
     version = built[-1].model_version if built else "?"
     print(f"\n{version}, {size / 2**20:.1f} MB; load average {load_before} at start, {_load()} at end")
@@ -330,7 +381,7 @@ def main(argv=None):
         args.json.write_text(json.dumps({
             "model_version": version, "total_seconds": round(total[0], 2), "total_cpu_seconds": round(total[1], 2),
             "cpus": os.cpu_count(), "load_average": [load_before, _load()], "threads": threads,
-            "span_cv": args.span_cv, "limit": args.limit, "not_timed": timers.missing,
+            "span_cv": args.span_cv, "limit": args.limit, "jobs": args.jobs, "not_timed": timers.missing,
             "stages": [{"depth": r.depth, "stage": r.stage, "seconds": round(r.seconds, 2),
                         "cpu_seconds": round(r.cpu, 2), "calls": r.calls} for r in rows],
         }, indent=2) + "\n", encoding="utf-8")

@@ -26,9 +26,12 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=DEFAULT_MODEL)
     ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--jobs", type=int, default=None,
+                    help="worker processes for the span cross-validation, beside the final fit (default: one "
+                         "per CPU; 1: none, its folds after the fit). The model is the same either way.")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    model = train(PUBLIC_CORPORA, data_dir=args.data_dir, random_state=0, progress=print)
+    model = train(PUBLIC_CORPORA, data_dir=args.data_dir, random_state=0, progress=print, n_jobs=args.jobs)
     save_skops(model, args.out)
     write_model_card(model, args.out)
     print(describe_metrics(model.metrics_))

@@ -9,7 +9,11 @@ each rated article once, so that its out-of-fold figures stay honest.
 from __future__ import annotations
 
 import importlib.metadata
+import multiprocessing
+import os
 import platform
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -18,7 +22,8 @@ from sklearn.base import clone
 from ..corpora import PUBLIC_CORPORA
 from ..corpus_mapping import corpus_mapping
 from ..dataset import Dataset
-from ..evaluation import cross_validate_tagger
+from ..cues.tagger.estimator import CueTagger
+from ..evaluation import cross_validate_tagger, start_cross_validation
 from ..model.framing import FramingModel
 from ..model.naming import record_bigram_names
 from ..taxonomy import load_taxonomy
@@ -88,23 +93,62 @@ def _document_figures(model, team_ids) -> tuple[dict, dict]:
     return document_metrics(risk, target), document_metrics(risk[corpus], target[corpus]) if corpus.any() else None
 
 
-def _span_figures(data: TrainingData, model, weight, span_cv, stages) -> list:
+def _annotates(data: TrainingData) -> dict:
+    """Corpus → the labels it annotates (every label for the team's datasets)."""
     mapping = corpus_mapping()
     corpora = data.dataset.articles["corpus"].unique()
     annot = {c: mapping[c]["annotates"] for c in corpora if c in mapping}
     for c in corpora:
         annot.setdefault(c, load_taxonomy().label_ids)
-    stages(f"span cross-validation: {span_cv} folds grouped by article")
-    with stages.watch(prefix="span cross-validation: "):
-        table = cross_validate_tagger(_weighted_dataset(data, weight), lambda: clone(model.tagger_), annot,
-                                      n_splits=span_cv, progress=stages)
+    return annot
+
+
+def _unfitted_tagger(model: FramingModel) -> CueTagger:
+    """The tagger ``model.fit`` fits (a clone of it): what each cross-validation fold fits."""
+    return clone(model.tagger if model.tagger is not None else CueTagger(random_state=model.random_state))
+
+
+def _cv_workers(span_cv, n_jobs) -> int:
+    """Worker processes for the span cross-validation's folds (0: none, the folds run here after the fit).
+
+    By default one per CPU and one more, at most one per fold: this process fits the final model
+    beside them, and on 2 CPUs the three folds and the final fit, all at once, end closer together
+    than two workers taking the third fold after the first two.
+    """
+    if not span_cv or n_jobs == 1:
+        return 0
+    return max(1, min(span_cv, n_jobs if n_jobs and n_jobs > 0 else (os.cpu_count() or 1) + 1))
+
+
+@contextmanager
+def _cv_pool(workers: int):
+    """A pool of ``workers`` fresh ("spawn") processes, or None for none."""
+    if not workers:
+        yield None
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield pool
+
+
+def _span_figures(data: TrainingData, model, weight, span_cv, stages, pending=None) -> list:
+    """The cross-validated span figures: from ``pending`` folds (started in worker processes by
+    :func:`start_cross_validation`) or, without them, fitted here one fold after the other."""
+    annot = _annotates(data)
+    if pending is not None:
+        stages(f"span cross-validation: {span_cv} folds grouped by article (in worker processes)")
+        table = pending.result(progress=stages)
+    else:
+        stages(f"span cross-validation: {span_cv} folds grouped by article")
+        with stages.watch(prefix="span cross-validation: "):
+            table = cross_validate_tagger(_weighted_dataset(data, weight), lambda: clone(model.tagger_), annot,
+                                          n_splits=span_cv, progress=stages)
     team = set(data.team.articles["corpus"])
     table = span_counts(data.dataset, table, annot)
     return table.assign(team=table["corpus"].isin(team)).to_dict(orient="records")
 
 
 def train(sources=("corpora",), *, data_dir=None, limit=None, span_cv=3, progress=None, base_corpora=PUBLIC_CORPORA,
-          team_weight=TEAM_WEIGHT, min_team_ratings=MIN_TEAM_RATINGS, **params):
+          team_weight=TEAM_WEIGHT, min_team_ratings=MIN_TEAM_RATINGS, n_jobs=None, **params):
     """Train a :class:`~annotator.model.FramingModel` and evaluate it.
 
     Parameters
@@ -121,6 +165,13 @@ def train(sources=("corpora",), *, data_dir=None, limit=None, span_cv=3, progres
         How many times each team article counts in the span tagger (:data:`TEAM_WEIGHT`).
     min_team_ratings : int
         Rated team articles needed for the team's ratings to be document targets beside the corpora's.
+    n_jobs : int or None
+        Worker processes for the span cross-validation's folds, which then run beside the final
+        fit (None: one per CPU and one more, at most ``span_cv``); 1 fits the folds in this process
+        after the final fit, one after the other. Each fold is deterministic: the figures are the
+        same. The workers are started fresh ("spawn"): a script calling ``train`` needs the usual
+        ``if __name__ == "__main__":`` guard (without it the workers fail and the folds are fitted
+        here, after the final fit).
     **params
         :class:`FramingModel` parameters.
 
@@ -143,19 +194,20 @@ def train(sources=("corpora",), *, data_dir=None, limit=None, span_cv=3, progres
                                                          "the tagger)" if n_team else "")
            + f", {int(np.isfinite(frame['target']).sum()):,} with a document target")
     fit_frame = _weighted_frame(frame, team_weight)
-    with stages.watch():
-        model = FramingModel(**params).fit(fit_frame, fit_frame["target"].to_numpy())
-    stages("fitted the tagger and the document model")
-    model.bigram_names_ = record_bigram_names(model, frame.loc[np.isfinite(frame["target"]), "text"])
-    overall, corpora = _document_figures(model, data.team_ids)
-    metrics = {"document": overall, "notes": notes,
-               "corpora": {"articles": {k: int(v) for k, v in frame.loc[~frame["team"], "corpus"].value_counts()
-                                        .sort_index().items()}, "document": corpora}}
-    if n_team:
-        metrics["team"] = _team_summary(data, frame, team_weight, plan)
-        metrics["team"]["document"] = _team_check(model, frame, plan, stages)
-    if span_cv:
-        metrics["spans"] = _span_figures(data, model, team_weight, span_cv, stages)
+    model = FramingModel(**params)
+    workers = _cv_workers(span_cv, n_jobs)
+    with _cv_pool(workers) as pool:
+        pending = None
+        if pool is not None:  # the folds are independent of the final fit: they run beside it
+            stages(f"span cross-validation: {span_cv} folds started in {workers} worker processes")
+            pending = start_cross_validation(_weighted_dataset(data, team_weight), _unfitted_tagger(model),
+                                             _annotates(data), span_cv, pool)
+        with stages.watch():
+            model.fit(fit_frame, fit_frame["target"].to_numpy())
+        stages("fitted the tagger and the document model")
+        metrics = _figures(data, frame, model, plan, notes, n_team, team_weight, stages)
+        if span_cv:
+            metrics["spans"] = _span_figures(data, model, team_weight, span_cv, stages, pending)
     metrics["seconds"] = round(stages.elapsed(), 1)
     stages("done")
     model.metrics_ = metrics
@@ -164,6 +216,19 @@ def train(sources=("corpora",), *, data_dir=None, limit=None, span_cv=3, progres
         "team": _counts(data.team) if n_team else None, "corpora": _counts(data.corpus_part)}
     model.versions_ = _versions()
     return model
+
+
+def _figures(data, frame, model, plan, notes, n_team, team_weight, stages) -> dict:
+    """The document figures (and the team's), with the bigram names recorded on ``model``."""
+    model.bigram_names_ = record_bigram_names(model, frame.loc[np.isfinite(frame["target"]), "text"])
+    overall, corpora = _document_figures(model, data.team_ids)
+    metrics = {"document": overall, "notes": notes,
+               "corpora": {"articles": {k: int(v) for k, v in frame.loc[~frame["team"], "corpus"].value_counts()
+                                        .sort_index().items()}, "document": corpora}}
+    if n_team:
+        metrics["team"] = _team_summary(data, frame, team_weight, plan)
+        metrics["team"]["document"] = _team_check(model, frame, plan, stages)
+    return metrics
 
 
 def _counts(dataset: Dataset) -> dict:

@@ -222,13 +222,19 @@ class CueTagger(BaseEstimator, TransformerMixin):
             context_labels = {cfg.get("source_label"), cfg.get("anonymous_label")}
         context_j = {j for j, lab in enumerate(self.labels_) if self.context and lab in context_labels}
         if not context_j:
-            return context_j, None, [design.matrix(toks) for toks in arts.tokens]
+            return context_j, None, design.matrix_all(arts.tokens)
         arts.ids = [design.ids(toks) for toks in arts.tokens]
         arts.bounds = [sentence_spans(sg.stop, sg.brk) for sg in arts.segs]
         cols = select_context(self.context, self.context_words, len(design.vocab), arts.ids, arts.bounds,
                               arts.lengths, arts.docs, context_j)
-        return context_j, cols, [design.matrix(toks, context_design(self.context, cols, ids, bd))
-                                 for toks, ids, bd in zip(arts.tokens, arts.ids, arts.bounds)]
+        # every article's context bags at once: sentence bounds never cross articles, so shifting
+        # each article's token positions by its offset gives each row the same entries
+        shift = np.repeat(np.cumsum([0] + [len(ids) for ids in arts.ids[:-1]]), [len(ids) for ids in arts.ids])
+        first = np.concatenate([bd[0] for bd in arts.bounds]).astype(np.int64) + shift if arts.ids else shift
+        last = np.concatenate([bd[1] for bd in arts.bounds]).astype(np.int64) + shift if arts.ids else shift
+        ids = np.concatenate(arts.ids) if arts.ids else np.zeros(0, np.int64)
+        bags = context_design(self.context, cols, ids, (first, last))
+        return context_j, cols, design.matrix_all(arts.tokens, arts.ids, bags)
 
     def _tune(self, arts, Xdoc, context_j, window_cols):
         """Fit without each tuning part and score it; tune each label's hysteresis thresholds on those

@@ -23,7 +23,7 @@ from ..tokens import segments, tokenize
 from .context import fold_context
 
 __all__ = ["training_inputs", "tuning_parts", "gold_span_lengths", "span_length_weights", "TrainingArticles",
-           "tokenised_articles", "TokenDesign", "Folded", "fit_classifiers"]
+           "tokenised_articles", "TokenDesign", "DesignRows", "Folded", "fit_classifiers"]
 
 
 def training_inputs(dataset, annotates: dict):
@@ -150,6 +150,34 @@ class Folded(NamedTuple):
     context_tables: np.ndarray | None
 
 
+class DesignRows:
+    """The design matrices of the training articles stacked in one CSR matrix: article ``i`` is rows
+    ``offsets[i]:offsets[i + 1]`` (``rows[i]``, as :meth:`TokenDesign.matrix` builds it)."""
+
+    def __init__(self, X, offsets):
+        self.X, self.offsets = X, np.asarray(offsets, dtype=np.int64)
+
+    def __len__(self):
+        return len(self.offsets) - 1
+
+    @property
+    def shape(self):
+        return self.X.shape
+
+    def __getitem__(self, i):
+        return self.X[int(self.offsets[i]):int(self.offsets[i + 1])]
+
+    def stack(self, docs):
+        """The rows of articles ``docs``, one after the other (as ``sp.vstack`` of theirs)."""
+        o = self.offsets
+        docs = np.asarray(docs, dtype=np.int64)
+        if len(docs) == len(self) and (docs == np.arange(len(self))).all():
+            return self.X
+        counts = o[docs + 1] - o[docs]
+        rows = np.repeat(o[docs] - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        return self.X[rows]
+
+
 class TokenDesign:
     """The vocabulary of the training tokens, the features of each entry, and design matrices.
 
@@ -222,6 +250,40 @@ class TokenDesign:
             blocks.append(extra_block)
         return sp.hstack(blocks, format="csr")
 
+    def matrix_all(self, toks_all, ids_all=None, extra_block=None) -> DesignRows:
+        """The rows of :meth:`matrix` for every article at once (identical rows, in one matrix).
+
+        ``ids_all``: each article's :meth:`ids` when already known; ``extra_block``: more columns
+        for all the articles' tokens at once (e.g. the context bags). Each article is padded with
+        ``window`` pad rows on either side as in :meth:`matrix`, so no window crosses articles;
+        every operation below works row by row, so each row has the same entries in the same
+        order as the article-by-article build (what makes the fitted classifiers bit-identical).
+        """
+        counts = np.array([len(t) for t in toks_all], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(counts)])
+        toks = [t for ts in toks_all for t in ts]
+        ids = (np.concatenate(ids_all) if ids_all is not None and len(ids_all) else self.ids(toks)).astype(np.int64)
+        w, nv, V = self.window, len(self.vocab), self.vocab_features
+        art = np.repeat(np.arange(len(counts)), counts)
+        pos = np.arange(len(toks)) + w * (2 * art + 1)  # row of each token in the padded sequence
+        padded_ids = np.full(len(toks) + 2 * w * len(counts), nv, dtype=np.int64)  # pad rows
+        padded_ids[pos] = np.where(ids < 0, nv + 1, ids)
+        F = V[padded_ids]
+        unknown = np.flatnonzero(ids < 0)
+        if len(unknown):
+            rows, cols = [], []
+            for k in unknown.tolist():
+                for f in token_features(toks[k], self.lex, self.char_ngrams):
+                    c = self.feature_index.get(f)
+                    if c is not None:
+                        rows.append(pos[k])
+                        cols.append(c)
+            F = F + sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=F.shape)
+        blocks = [F[pos + (k - w)] if k == w else F[pos + (k - w)] @ self.neighbour_mask for k in range(2 * w + 1)]
+        if extra_block is not None:
+            blocks.append(extra_block)
+        return DesignRows(sp.hstack(blocks, format="csr"), offsets)
+
     def fold(self, coefs, n_labels, context_cols=None) -> Folded:
         """Fold feature weights into per-vocabulary-entry tables for fast prediction.
 
@@ -248,22 +310,24 @@ class TokenDesign:
 def fit_classifiers(est, Xdoc, yy, docs_j, context_j, window_cols):
     """One windowed linear classifier per label on its documents ``docs_j[j]``: (coefs, intercepts).
 
-    ``est``: the ``CueTagger`` whose hyperparameters (solver, alpha, ...) apply. Labels not in
-    ``context_j`` use only the first ``window_cols`` columns (no context bags).
+    ``est``: the ``CueTagger`` whose hyperparameters (solver, alpha, ...) apply; ``Xdoc``: the
+    articles' design matrices (:class:`DesignRows`, or a list of one matrix per article). Labels not
+    in ``context_j`` use only the first ``window_cols`` columns (no context bags).
     """
     L = len(docs_j)
-    coefs = np.zeros((L, Xdoc[0].shape[1]))
+    width = Xdoc[0].shape[1]
+    coefs = np.zeros((L, width))
     icpt = np.full(L, -10.0)  # a label with no training documents never fires
     for j, docs in enumerate(docs_j):
         if docs:
-            ncols = Xdoc[0].shape[1] if j in context_j else window_cols
-            clf = _fit_one(est, [Xdoc[i] for i in docs], [yy[i][:, j] for i in docs], ncols)  # span lengths
+            ncols = width if j in context_j else window_cols
+            X = Xdoc.stack(docs) if isinstance(Xdoc, DesignRows) else sp.vstack([Xdoc[i] for i in docs], format="csr")
+            clf = _fit_one(est, X, np.concatenate([yy[i][:, j] for i in docs]), ncols)  # span lengths
             coefs[j, :ncols], icpt[j] = clf.coef_[0], clf.intercept_[0]
     return coefs, icpt
 
 
-def _fit_one(est, Xs, lengths, ncols=None):
-    X, lengths = sp.vstack(Xs, format="csr"), np.concatenate(lengths)
+def _fit_one(est, X, lengths, ncols=None):
     if ncols is not None and ncols < X.shape[1]:
         X = X[:, :ncols]
     y = (lengths > 0).astype(np.int8)

@@ -1,0 +1,67 @@
+"""The fast build path gives what the plain one gives: the one-pass design matrix, and the span
+cross-validation's folds in worker processes beside the final fit."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from annotator.cues import CueTagger
+from annotator.cues.tagger import estimator
+from annotator.cues.tagger.context import context_design
+from annotator.cues.tagger.training import DesignRows, fit_classifiers
+from annotator.training import gather, train, training_frame
+
+pytestmark = pytest.mark.corpora()
+
+
+def _same(a, b) -> bool:
+    """Identical CSR matrices: shape, row pointers, column order within rows, values."""
+    a, b = sp.csr_matrix(a), sp.csr_matrix(b)
+    return (a.shape == b.shape and np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
+            and np.array_equal(a.data, b.data))
+
+
+@pytest.fixture(scope="module")
+def small_frame():
+    data = gather(("corpora",), limit=25)
+    return training_frame(data.dataset, data.team_ids)
+
+
+def test_one_pass_design_has_the_rows_of_the_article_by_article_design(small_frame, monkeypatch):
+    seen = {}
+    original = estimator.CueTagger._design
+
+    def spy(self, arts, design):
+        out = original(self, arts, design)
+        seen.update(tagger=self, arts=arts, design=design, out=out)
+        return out
+
+    monkeypatch.setattr(estimator.CueTagger, "_design", spy)
+    CueTagger(random_state=0).fit(small_frame["text"].tolist(), small_frame["spans"].tolist(),
+                                  annotated=small_frame["annotated"].tolist())
+    tagger, arts, design = seen["tagger"], seen["arts"], seen["design"]
+    context_j, cols, rows = seen["out"]
+    assert isinstance(rows, DesignRows) and context_j and len(rows) == len(arts.tokens)
+    per_article = [design.matrix(toks, context_design(tagger.context, cols, ids, bd))
+                   for toks, ids, bd in zip(arts.tokens, arts.ids, arts.bounds)]
+    assert _same(rows.X, sp.vstack(per_article, format="csr"))
+    assert all(_same(rows[i], m) for i, m in enumerate(per_article))
+    docs = [i for i in range(len(per_article)) if i % 3][::-1]  # any subset, any order
+    assert _same(rows.stack(docs), sp.vstack([per_article[i] for i in docs], format="csr"))
+    # the classifiers fitted on the one-pass rows are those fitted on the per-article matrices
+    coefs_rows = fit_classifiers(tagger, rows, arts.lengths, arts.docs, context_j, design.window_cols)
+    coefs_list = fit_classifiers(tagger, per_article, arts.lengths, arts.docs, context_j, design.window_cols)
+    for a, b in zip(coefs_rows, coefs_list):
+        assert np.array_equal(a, b)
+    assert np.abs(coefs_rows[0]).max() > 0  # something was learned
+
+
+def test_span_cv_in_worker_processes_gives_the_sequential_figures():
+    """Two worker processes beside the final fit, or the folds one after the other afterwards:
+    the same model and the same cross-validated span figures."""
+    lines = []
+    parallel = train(("corpora",), limit=12, span_cv=2, n_jobs=2, progress=lines.append)
+    sequential = train(("corpora",), limit=12, span_cv=2, n_jobs=1)
+    assert parallel.model_version == sequential.model_version
+    assert parallel.metrics_["spans"] == sequential.metrics_["spans"]
+    assert any("in 2 worker processes" in line for line in lines)
+    assert any("fold 2/2" in line for line in lines)
