@@ -22,6 +22,7 @@ from ..evaluation import cross_validate_tagger
 from ..model.framing import FramingModel
 from ..model.naming import record_bigram_names
 from ..taxonomy import load_taxonomy
+from .checks import genre_checks, grouped_figures
 from .metrics import document_metrics, span_counts, team_document
 from .progress import Stages
 from .sources import TrainingData, gather
@@ -151,6 +152,9 @@ def train(sources=("corpora",), *, data_dir=None, limit=None, span_cv=3, progres
     metrics = {"document": overall, "notes": notes,
                "corpora": {"articles": {k: int(v) for k, v in frame.loc[~frame["team"], "corpus"].value_counts()
                                         .sort_index().items()}, "document": corpora}}
+    stages("document checks: grouped figures, PolNeAR mainstream and Wikipedia score distributions")
+    metrics["checks"] = {"grouped": grouped_figures(model.oof_) | {"folds": int(model.cv)},
+                         "genres": genre_checks(model, data.corpus_part.articles)}
     if n_team:
         metrics["team"] = _team_summary(data, frame, team_weight, plan)
         metrics["team"]["document"] = _team_check(model, frame, plan, stages)
