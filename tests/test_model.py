@@ -59,9 +59,11 @@ def test_composed_weights_equal_the_stacked_parts(small_model):
     raw output, and that output is what the stored ridge gives on the explicit design matrix."""
     m = small_model
     texts = read_articles("seeds")["text"].tolist()
-    bow, dense = m._features(m.tagger_.analyze_batch(texts), texts)
-    raw, contrib = m._contributions(bow, dense)
-    design = sp.hstack([m.tfidf_.transform(bow), sp.csr_matrix(m.scaler_.transform(dense))], format="csr")
+    bow, dense, shrink = m._features(m.tagger_.analyze_batch(texts), texts)
+    raw, contrib = m._contributions(bow, dense, shrink)
+    assert ((shrink > 0) & (shrink < 1)).all()
+    words = sp.diags(shrink) @ m.tfidf_.transform(bow)
+    design = sp.hstack([words, sp.csr_matrix(m.scaler_.transform(dense))], format="csr")
     assert np.allclose(raw, m.ridge_.predict(design), rtol=0, atol=1e-9)
     assert contrib.shape == design.shape and np.isfinite(contrib.data).all()
     assert len(m.feature_names_) == dense.shape[1] and m.feature_names_[-1] == "log_tokens"

@@ -2,7 +2,9 @@
 
 The dense features are rates and shares that mean the same thing whatever the outlet or topic:
 
-* **cue rates** — per span label, spans per 1,000 tokens and the mean token probability;
+* **cue rates** — per span label, spans per 1,000 tokens and the mean token probability, and the
+  spans in the outlet's own (narrator) voice per 1,000 tokens (:mod:`annotator.cues.voice`: a loaded
+  term inside a quote is someone else's wording);
 * **attribution** — the share of attributions that are anonymous or unverified, and the named
   sources per 1,000 tokens (which is among the cue rates);
 * **wording** — per 1,000 tokens: strongly/moderately/mildly negative and positive words (VADER),
@@ -26,7 +28,7 @@ import scipy.sparse as sp
 from ..cues.features import sentiment_lexicon
 from .naming import BIGRAM_PRIME
 
-__all__ = ["WORD_CLASSES", "HEADLINE_FEATURES", "DenseParts", "bag_of_words", "word_class_table", "dense_parts",
+__all__ = ["WORD_CLASSES", "HEADLINE_FEATURES", "DenseParts", "n_bigram_columns", "bag_of_words", "word_class_table", "dense_parts",
            "dense_rates", "dense_names"]
 
 #: Word classes counted per vocabulary entry (lexicon buckets, pronouns, punctuation tokens).
@@ -45,17 +47,28 @@ _QUOTES = ('"', "“", "”", "‘", "’")
 class DenseParts:
     """Per article, before shrinkage: counts that become rates, headline features, token counts."""
 
-    totals: np.ndarray  # (n, 2 * n_labels + n_classes): span counts, summed probabilities, word-class counts
+    totals: np.ndarray  # (n, 3 * n_labels + n_classes): span counts, summed probabilities, word-class counts,
+    #                     narrator-voice span counts
     headline: np.ndarray  # (n, len(HEADLINE_FEATURES))
     counts: np.ndarray  # (n,) tokens
 
 
-def bag_of_words(batch, n_vocab: int, bigram_bits: int):
-    """Unigram (vocabulary rows) + hashed bigram counts, one row per article of a TaggedBatch."""
-    nb = 1 << bigram_bits
+def n_bigram_columns(bigram_bits) -> int:
+    """Hashed bigram columns: ``2 ** bigram_bits``, none when ``bigram_bits`` is None."""
+    return 0 if bigram_bits is None else 1 << int(bigram_bits)
+
+
+def bag_of_words(batch, n_vocab: int, bigram_bits):
+    """Unigram (vocabulary rows) + hashed bigram counts (none when ``bigram_bits`` is None), one row per
+    article of a TaggedBatch."""
+    nb = n_bigram_columns(bigram_bits)
     ids = batch.ids
     counts = np.diff(batch.offsets)
     rows = np.repeat(np.arange(len(counts)), counts)
+    if not nb:
+        m = sp.csr_matrix((np.ones(len(ids)), (rows, ids)), shape=(len(counts), n_vocab))
+        m.sum_duplicates()
+        return m
     same = rows[:-1] == rows[1:]  # bigrams within an article
     big = (ids[:-1][same] * BIGRAM_PRIME + ids[1:][same]) % nb + n_vocab
     m = sp.csr_matrix((np.ones(len(ids) + len(big)), (np.concatenate([rows, rows[:-1][same]]),
@@ -100,14 +113,19 @@ def dense_parts(batch, texts, bow, labels, classes) -> DenseParts:
     counts = np.diff(batch.offsets)
     L = len(labels)
     index = {lab: j for j, lab in enumerate(labels)}
-    totals = np.zeros((len(counts), 2 * L + classes.shape[1]))
+    n_classes = classes.shape[1]
+    totals = np.zeros((len(counts), 3 * L + n_classes))
+    narrator = 2 * L + n_classes
     for i, ss in enumerate(batch.spans):
         for s in ss:
-            totals[i, index[s["label"]]] += 1.0
+            j = index[s["label"]]
+            totals[i, j] += 1.0
+            if s.get("voice", "narrator") == "narrator":
+                totals[i, narrator + j] += 1.0
     nonempty = np.flatnonzero(counts)
     if len(nonempty):
         totals[nonempty, L:2 * L] = np.add.reduceat(batch.probs.astype(np.float64), batch.offsets[nonempty], axis=0)
-    totals[:, 2 * L:] = (bow[:, :classes.shape[0]] @ classes).toarray()
+    totals[:, 2 * L:narrator] = (bow[:, :classes.shape[0]] @ classes).toarray()
     head = np.zeros((len(counts), len(HEADLINE_FEATURES)))
     if len(counts):
         head[:] = [_headline(t, ss) for t, ss in zip(texts, batch.spans)]
@@ -135,5 +153,6 @@ def dense_rates(parts: DenseParts, prior, prior_tokens: float, labels) -> np.nda
 def dense_names(labels) -> list:
     """Names of the dense feature columns, in order."""
     return ([f"{lab}_per_1k_words" for lab in labels] + [f"{lab}_mean_probability" for lab in labels]
-            + [f"{c}_per_1k_words" for c in WORD_CLASSES] + ["anonymous_or_unverified_share_of_attributions"]
+            + [f"{c}_per_1k_words" for c in WORD_CLASSES] + [f"{lab}_narrator_voice_per_1k_words" for lab in labels]
+            + ["anonymous_or_unverified_share_of_attributions"]
             + list(HEADLINE_FEATURES) + ["log_tokens"])

@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import GroupKFold
 from sklearn.preprocessing import StandardScaler
 
-__all__ = ["StackedFit", "fit_stacked", "grouped_splits", "length_slope"]
+__all__ = ["StackedFit", "fit_stacked", "grouped_splits", "length_slope", "text_weights", "text_rows"]
 
 
 @dataclass
@@ -27,10 +28,10 @@ class StackedFit:
     coef: np.ndarray  # (n_words + n_dense,): on [TF-IDF | scaled dense]
     intercept: float
 
-    def raw(self, bow, dense):
-        """Raw outputs for count rows ``bow`` and dense rows ``dense``."""
+    def raw(self, bow, dense, shrink):
+        """Raw outputs for count rows ``bow``, dense rows ``dense`` and text weights ``shrink``."""
         n_words = bow.shape[1]
-        words = self.tfidf.transform(bow) @ self.coef[:n_words]
+        words = text_rows(self.tfidf, bow, shrink) @ self.coef[:n_words]
         return np.asarray(words).ravel() + self.scaler.transform(dense) @ self.coef[n_words:] + self.intercept
 
 
@@ -42,22 +43,36 @@ def grouped_splits(groups, n_splits, random_state):
                 .split(np.zeros(len(groups)), groups=groups))
 
 
-def _text_ridge(bow, y, w, alpha):
+def text_weights(n_tokens, prior_tokens) -> np.ndarray:
+    """How much of its text evidence an article keeps: ``n / (n + prior_tokens)`` (a one-line text's
+    few words get large TF-IDF weights; this shrinks them as the rates are shrunk)."""
+    n = np.asarray(n_tokens, dtype=float)
+    return n / (n + float(prior_tokens))
+
+
+def text_rows(tfidf, bow, shrink):
+    """TF-IDF rows of ``bow``, each scaled by its text weight."""
+    return sp.diags(np.asarray(shrink, dtype=float)) @ tfidf.transform(bow)
+
+
+def _text_ridge(bow, y, w, alpha, shrink):
     tfidf = TfidfTransformer(sublinear_tf=True).fit(bow)
-    return tfidf, Ridge(alpha=alpha).fit(tfidf.transform(bow), y, sample_weight=w)
+    return tfidf, Ridge(alpha=alpha).fit(text_rows(tfidf, bow, shrink), y, sample_weight=w)
 
 
-def fit_stacked(bow, dense, y, w, groups, *, alpha, stack_alpha, inner_cv=3, random_state=0) -> StackedFit:
+def fit_stacked(bow, dense, y, w, groups, shrink, *, alpha, stack_alpha, inner_cv=3, random_state=0) -> StackedFit:
     """Fit the two ridges: the text ridge's out-of-fold outputs (``inner_cv`` grouped folds) train the
-    stacking ridge beside the standardised dense features; the text ridge is then refitted on all rows."""
+    stacking ridge beside the standardised dense features; the text ridge is then refitted on all rows.
+    ``shrink`` holds each row's text weight (:func:`text_weights`)."""
     text_oof = np.zeros(len(y))
     for tr, te in grouped_splits(groups, inner_cv, random_state):
-        tfidf, ridge = _text_ridge(bow[tr], y[tr], w[tr], alpha)
-        text_oof[te] = ridge.predict(tfidf.transform(bow[te]))
+        tfidf, ridge = _text_ridge(bow[tr], y[tr], w[tr], alpha, shrink[tr])
+        text_oof[te] = ridge.predict(text_rows(tfidf, bow[te], shrink[te]))
     scaler = StandardScaler().fit(dense)
-    stack = Ridge(alpha=stack_alpha).fit(np.c_[scaler.transform(dense), text_oof], y, sample_weight=w)
-    tfidf, ridge = _text_ridge(bow, y, w, alpha)
-    a_text = float(stack.coef_[-1])
+    spread = float(np.std(text_oof)) or 1.0  # the text output standardised like the dense features
+    stack = Ridge(alpha=stack_alpha).fit(np.c_[scaler.transform(dense), text_oof / spread], y, sample_weight=w)
+    tfidf, ridge = _text_ridge(bow, y, w, alpha, shrink)
+    a_text = float(stack.coef_[-1]) / spread
     coef = np.concatenate([a_text * np.asarray(ridge.coef_).ravel(), np.asarray(stack.coef_[:-1])])
     return StackedFit(tfidf, scaler, coef, float(stack.intercept_) + a_text * float(ridge.intercept_))
 
