@@ -149,9 +149,10 @@ def training_frame(dataset: Dataset, team_ids=frozenset()) -> pd.DataFrame:
     group = pd.Series(arts["article_id"].to_numpy(), index=arts["article_id"], dtype=object)
     labelled = document_labels(dataset)
     labelled = labelled[labelled["article_id"].isin(target.index)]
-    target.loc[labelled["article_id"]] = labelled["target"].to_numpy()
-    source.loc[labelled["article_id"]] = "hyperpartisan_label"
-    group.loc[labelled["article_id"]] = ("site:" + labelled["site"].astype(str)).to_numpy()
+    if len(labelled):
+        target.loc[labelled["article_id"]] = labelled["target"].to_numpy(dtype=float)
+        source.loc[labelled["article_id"]] = "hyperpartisan_label"
+        group.loc[labelled["article_id"]] = ("site:" + labelled["site"].astype(str)).to_numpy()
     rated = ratings(dataset)
     rated = rated[rated.index.isin(target.index)]
     target.loc[rated.index] = rated
