@@ -213,3 +213,19 @@ def test_enough_team_ratings_become_targets_scored_out_of_fold():
     assert model.metrics_["document"]["n"] == 35 and model.metrics_["corpora"]["document"]["n"] == 30
     oof = dict(zip(model.oof_["article_id"], model.oof_["risk"]))
     assert [r["risk"] for r in team["document"]["rows"]] == [oof[r["article_id"]] for r in team["document"]["rows"]]
+
+
+@pytest.mark.corpora()
+def test_evaluate_prints_the_document_checks(trained):
+    """`annotator evaluate --no-spans`: every document figure of issue 15, each beside its target."""
+    _, path = trained
+    result = CliRunner().invoke(main, ["evaluate", "--no-spans", "--model", str(path)])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    for needle in ("PTC: Spearman with propaganda density", "hyperpartisan: ROC AUC", "with sites held out",
+                   "Spearman(score, article length)", "PolNeAR mainstream articles", "(n=480)",
+                   "Szeged Wikipedia documents", "(n=3624; target high <= 2 %)",
+                   "subjectivity sentences (CheckThat! 2025, measured only; n=1287, 538 subjective)"):
+        assert needle in out, needle
+    auc = float(out.split("ROC AUC of the score ")[1].split(",")[0])
+    assert 0 <= auc <= 1
