@@ -58,7 +58,7 @@ def evaluate_command(corpora, folds, limit, json_out, spans, document, model_pat
     \b
     Examples:
       annotator evaluate --corpus ptc --folds 3 --limit 200   # a quick look
-      annotator evaluate --no-spans                          # the document checks only
+      annotator evaluate --no-spans   # the document checks only
       annotator evaluate --json cues.json
     """
     from ..corpora import PUBLIC_CORPORA
