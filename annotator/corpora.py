@@ -12,6 +12,9 @@ has one input shape. The corpus → taxonomy mapping is data
   lexicon → ``unverified_claim``. One annotator per article (the first ``.ann``).
 * Szeged WikiWeasel: doxastic cues → ``unverified_claim``. One Wikipedia document per
   article, one sentence per line (so sentence-level scoring can split on ``\\n``).
+* Hyperpartisan (SemEval-2019 Task 4, by-article development part): no spans; each article's
+  label (hyperpartisan or not) and site are kept in ``meta["document_labels"]``, a document
+  target of the framing score only (grouped by site when cross-validated).
 """
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ from .errors import AnnotatorError
 from .paths import DATA_DIR, SEEDS_DIR
 from .taxonomy import load_taxonomy
 
-__all__ = ["load_ptc", "load_polnear", "load_szeged", "load_seeds", "load_corpora", "LOADERS", "PUBLIC_CORPORA"]
+__all__ = ["load_ptc", "load_polnear", "load_szeged", "load_hyperpartisan", "load_seeds", "load_corpora", "LOADERS", "PUBLIC_CORPORA"]
 
 
 def _require(path: Path) -> Path:
@@ -169,6 +172,38 @@ def load_szeged(data_dir: str | os.PathLike | None = None, limit: int | None = N
     )
 
 
+def load_hyperpartisan(data_dir: str | os.PathLike | None = None, limit: int | None = None) -> Dataset:
+    """The hyperpartisan development set as a Dataset: articles, no spans, labels in ``meta["document_labels"]``
+    (``article_id``, ``rating``: the framing-risk rating a label stands for, per corpora.toml, and ``site``)."""
+    path = _require(Path(data_dir or DATA_DIR) / "hyperpartisan-semeval2019-dev" / "articles.jsonl")
+    ratings = {int(k): v for k, v in corpus_mapping()["hyperpartisan"]["label_ratings"].items()}
+    for rating in ratings.values():
+        if rating not in load_taxonomy().rating_choices:
+            raise AnnotatorError(f"corpora.toml: hyperpartisan rating {rating!r} is not a framing_risk choice")
+    arts, labels = [], []
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if limit is not None and len(arts) >= limit:
+                break
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                aid = f"hyperpartisan/{row['id']}"
+                arts.append((aid, row["text"], row.get("title"), row.get("date"), row["site"], "hyperpartisan"))
+                labels.append((aid, ratings[int(row["label"])], row["site"]))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise AnnotatorError(f"{path}:{n}: bad article row ({exc})") from None
+    ds = Dataset(
+        pd.DataFrame(arts, columns=["article_id", "text", "title", "date", "outlet", "corpus"]),
+        pd.DataFrame({"article_id": [a[0] for a in arts], "annotator": "hyperpartisan"}),
+        pd.DataFrame(columns=["article_id", "annotator", "label", "start", "end", "text"]),
+        {"corpus": "hyperpartisan", "path": str(path)},
+    )
+    ds.meta["document_labels"] = pd.DataFrame(labels, columns=["article_id", "rating", "site"])
+    return ds
+
+
 def load_seeds(data_dir=None, limit: int | None = None) -> Dataset:
     """The five seed articles with their annotations (ratings, example spans and reliability).
 
@@ -193,7 +228,8 @@ def load_seeds(data_dir=None, limit: int | None = None) -> Dataset:
     )
 
 
-LOADERS = {"ptc": load_ptc, "polnear": load_polnear, "szeged": load_szeged, "seeds": load_seeds}
+LOADERS = {"ptc": load_ptc, "polnear": load_polnear, "szeged": load_szeged, "hyperpartisan": load_hyperpartisan,
+           "seeds": load_seeds}
 #: The public corpora under the data folder (every loader but the seeds): the default everywhere.
 PUBLIC_CORPORA = tuple(name for name in LOADERS if name != "seeds")
 
@@ -205,7 +241,8 @@ def load_corpora(names=PUBLIC_CORPORA, data_dir=None, limit=None) -> Dataset:
         raise AnnotatorError(f"unknown corpus {sorted(unknown)}; known: {', '.join(LOADERS)}")
     parts = [LOADERS[n](data_dir, limit) for n in names]
     out = concat(parts)
-    tech = [p.meta["technique_spans"] for p in parts if "technique_spans" in p.meta]
-    if tech:
-        out.meta["technique_spans"] = pd.concat(tech, ignore_index=True)
+    for key in ("technique_spans", "document_labels"):
+        tables = [p.meta[key] for p in parts if key in p.meta]
+        if tables:
+            out.meta[key] = pd.concat(tables, ignore_index=True)
     return out

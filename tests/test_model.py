@@ -5,6 +5,7 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 from sklearn.base import clone
 
 from annotator.articles import read_articles
@@ -12,6 +13,7 @@ from annotator.errors import AnnotatorError
 from annotator.model import (MODEL_TRUSTED, CentredIsotonicCalibration, FramingModel, band_edges, band_of,
                              centred_isotonic, describe_bands, load_model, load_tagger, save_skops)
 from annotator.cues import CueTagger
+from annotator.model.features import bag_of_words, dense_parts, dense_rates
 from annotator.paths import DEFAULT_MODEL
 from annotator.taxonomy import load_taxonomy, parse_taxonomy
 from annotator.training import describe_metrics, load_training_data, train, training_frame
@@ -27,10 +29,16 @@ def small_model(corpora):
 def test_trains_end_to_end_on_a_real_subset(small_model):
     m = small_model
     d = m.metrics_["document"]
-    assert d["n"] == 30 and -1 <= d["spearman"] <= 1 and 0 <= d["mae"] <= 100  # 30 PTC (`corpora`: not the seeds)
-    assert np.array(d["band_confusion"]).sum() == 30
-    assert m.data_summary_["articles_per_corpus"] == {"polnear": 30, "ptc": 30, "szeged": 30}
+    # 30 PTC and 30 hyperpartisan targets (`corpora`: not the seeds)
+    assert d["n"] == 60 and -1 <= d["spearman"] <= 1 and 0 <= d["mae"] <= 100
+    assert np.array(d["band_confusion"]).sum() == 60
+    assert m.data_summary_["articles_per_corpus"] == {"hyperpartisan": 30, "polnear": 30, "ptc": 30, "szeged": 30}
+    assert m.data_summary_["document_targets"] == {"ptc_density_percentile": 30, "hyperpartisan_label": 30}
     assert m.model_version.startswith("framing-") and m.label_config_hash == load_taxonomy().structure_hash
+    grouped = m.metrics_["checks"]["grouped"]
+    assert grouped["ptc_n"] == 30 and grouped["hyperpartisan_n"] == 30 and 0 <= grouped["hyperpartisan_auc"] <= 1
+    # the first 30 PolNeAR articles by name are all Breitbart's: no mainstream ones in this subset
+    assert set(m.metrics_["checks"]["genres"]) == {"wikipedia"} and m.metrics_["checks"]["genres"]["wikipedia"]["n"] == 30
 
 
 def test_score_frame_shape_and_evidence(small_model):
@@ -39,21 +47,37 @@ def test_score_frame_shape_and_evidence(small_model):
     assert list(out["id"]) == list(arts["id"]) and (out.index == arts.index).all()
     assert out["risk"].between(0, 100).all()
     assert set(out["band"]) <= {LOW, ELEVATED, HIGH}
+    assert (out["risk_low"] <= out["risk"]).all() and (out["risk"] <= out["risk_high"]).all()
+    assert set(out["confidence"]) <= {"low", "medium", "high"}
     for lab in load_taxonomy().label_ids:
         assert (out[f"n_{lab}"] == out["spans"].map(lambda ss: sum(s["label"] == lab for s in ss))).all()
     assert all(isinstance(e, list) for e in out["evidence"])
     assert out["error"].isna().all()
 
 
-def test_folded_character_block_equals_the_explicit_design(small_model):
-    """Prediction folds the L1-normalised character block into two vectors over the vocabulary;
-    it must give what the ridge gives on the explicit design matrix it was fitted on."""
+def test_composed_weights_equal_the_stacked_parts(small_model):
+    """The score is one linear model over [TF-IDF | scaled dense features]: its contributions sum to the
+    raw output, and that output is what the stored ridge gives on the explicit design matrix."""
     m = small_model
-    arts = read_articles("seeds")
-    bow, cues = m._features(m.tagger_.analyze_batch(arts["text"].tolist()))
-    raw, contrib = m._contributions(bow, cues)
-    assert np.allclose(raw, m.ridge_.predict(m._design(bow, cues)), rtol=0, atol=1e-9)
-    assert contrib.shape[0] == len(arts) and np.isfinite(contrib.data).all()
+    texts = read_articles("seeds")["text"].tolist()
+    bow, dense, shrink = m._features(m.tagger_.analyze_batch(texts), texts)
+    raw, contrib = m._contributions(bow, dense, shrink)
+    assert ((shrink > 0) & (shrink < 1)).all()
+    words = sp.diags(shrink) @ m.tfidf_.transform(bow)
+    design = sp.hstack([words, sp.csr_matrix(m.scaler_.transform(dense))], format="csr")
+    assert np.allclose(raw, m.ridge_.predict(design), rtol=0, atol=1e-9)
+    assert contrib.shape == design.shape and np.isfinite(contrib.data).all()
+    assert len(m.feature_names_) == dense.shape[1] and m.feature_names_[-1] == "log_tokens"
+
+
+def test_the_interval_narrows_with_length(small_model):
+    m = small_model
+    weather = "The weather was sunny in London today, the Met Office said."
+    long_text = read_articles("seeds")["text"].iloc[0]
+    out = m.score([weather, long_text])
+    widths = (out["risk_high"] - out["risk_low"]).to_numpy()
+    assert widths[0] > widths[1]
+    assert (np.diff(m.interval_width_) <= 0).all() and len(m.interval_tokens_) >= 3
 
 
 def test_centred_isotonic_knots():
@@ -81,14 +105,17 @@ def test_calibration_is_strictly_increasing_within_0_100(small_model):
 def test_cue_rates_of_a_one_line_text_are_shrunk_towards_the_training_rates(small_model):
     """One cue in a five-word text is weak evidence: its rate is not 200 per 1,000 words."""
     m = small_model
-    batch = m.tagger_.analyze_batch(["Officials said the terrorists fled."])
-    totals, counts = m._cue_totals(batch, m.tagger_.labels_)
-    raw = 1000.0 * totals[0, :len(m.tagger_.labels_)] / counts[0]
-    rates = m._cue_rates(totals, counts)[0, :len(m.tagger_.labels_)]
-    prior = 1000.0 * m.cue_prior_[:len(m.tagger_.labels_)]
+    text = "Officials said the terrorists fled."
+    batch = m.tagger_.analyze_batch([text])
+    bow = bag_of_words(batch, m.tagger_.tables_.shape[2], m.bigram_bits)
+    parts = dense_parts(batch, [text], bow, m.tagger_.labels_, m._classes())
+    L = len(m.tagger_.labels_)
+    raw = 1000.0 * parts.totals[0, :L] / parts.counts[0]
+    rates = dense_rates(parts, m.cue_prior_, m.prior_tokens, m.tagger_.labels_)[0, :L]
+    prior = 1000.0 * m.cue_prior_[:L]
     assert raw.max() >= 150  # the tagger does find a cue in it
     # a weighted mean of the text's own rate and the training rate, weights tokens : prior_tokens
-    w = counts[0] / (counts[0] + m.prior_tokens)
+    w = parts.counts[0] / (parts.counts[0] + m.prior_tokens)
     assert np.allclose(rates, w * raw + (1 - w) * prior)
     assert (rates[raw > 0] < raw[raw > 0] / 4).all()
 
@@ -257,6 +284,14 @@ def test_new_files_name_the_new_class_path(small_model, tmp_path):
     with zipfile.ZipFile(path) as z:
         assert b'"annotator.model.framing"' in z.read("schema.json")
     assert isinstance(load_tagger(path), CueTagger)
+
+
+def test_shipped_model_says_the_weather_sentence_is_not_high_and_uncertain(shipped_model):
+    """The issue's examples (issue 15): a one-line wire sentence is neither high nor confident."""
+    weather = "The weather was sunny in London today, the Met Office said."
+    out = shipped_model.score([weather, "Officials said the terrorists fled."])
+    assert out["band"].iloc[0] != HIGH and out["confidence"].iloc[0] == "low"
+    assert (out["risk_high"] - out["risk_low"]).iloc[0] >= 40
 
 
 def test_model_version_covers_weights_calibration_and_tagger(small_model):

@@ -14,6 +14,7 @@ from annotator.cli import main
 from annotator.dataset import Dataset, write_dataset
 from annotator.errors import AnnotatorError
 from annotator.model import load_model
+from annotator.model.features import bag_of_words
 from annotator.model.naming import bigram_columns
 from annotator.paths import SEEDS_DIR
 from annotator.taxonomy import load_taxonomy
@@ -154,22 +155,23 @@ def test_train_on_a_small_pulled_dataset_shows_the_team_apart(trained):
     # stages inside the fit are named by sampling twice a second (test_stages_say_each_stage_...), so
     # on 50 articles a short one may pass unseen; the stages said around the fit always appear
     for stage in ("loaded corpus ptc: 15 articles", "loaded corpus szeged",
-                  "training data: 50 articles (5 the team's, each counted 5x", "] done"):
+                  "training data: 65 articles (5 the team's, each counted 5x", "] done"):
         assert stage in err, stage
     assert all(line.startswith("[") and " s] " in line for line in err.splitlines() if not line.startswith("annotator:"))
-    assert "the team rated 5 articles (fewer than 20): the document score learns from the corpora's 15 targets" in err
+    assert "the team rated 5 articles (fewer than 20): the document score learns from the corpora's 30 targets" in err
     assert "1 of 6 articles have no annotation yet: left out" in err
     team_line = out.splitlines()[0]
     assert team_line.startswith("team (pulled): 5 articles, 2 annotators, ") and "5 rated" in team_line
     assert "document score vs rating (held out: ratings not trained on, n=5): band agreement" in out
     corpora = [line for line in out.splitlines() if line.startswith("corpora")]
-    assert corpora == ["corpora (polnear 15, ptc 15, szeged 15 articles)"]
+    assert corpora == ["corpora (hyperpartisan 15, polnear 15, ptc 15, szeged 15 articles)"]
     model = load_model(path)
     assert model.data_summary_["team"]["articles"] == 5 and model.data_summary_["team"]["annotators"] == 2
-    assert model.data_summary_["corpora"]["articles_per_corpus"] == {"polnear": 15, "ptc": 15, "szeged": 15}
+    assert model.data_summary_["corpora"]["articles_per_corpus"] == {"hyperpartisan": 15, "polnear": 15, "ptc": 15,
+                                                                     "szeged": 15}
     team = model.metrics_["team"]
     assert team["weight"] == TEAM_WEIGHT and team["ratings"] == "check" and team["document"]["n"] == 5
-    assert model.metrics_["corpora"]["document"]["n"] == 15 == model.metrics_["document"]["n"]
+    assert model.metrics_["corpora"]["document"]["n"] == 30 == model.metrics_["document"]["n"]
 
 
 @pytest.mark.corpora()
@@ -181,11 +183,9 @@ def test_report_names_document_features_and_shows_the_team(trained, tmp_path):
     html = (tmp_path / "t.html").read_text(encoding="utf-8")
     assert "hashed bucket" not in html and "hashed bucket" not in json.dumps(s)
     kinds = {t["kind"]: t for t in s["document_features"]["kinds"]}
-    assert set(kinds) == {"word", "bigram", "characters"}
+    assert set(kinds) == {"word"}  # no bigram columns by default
     for t in kinds.values():
         assert t["up"] and t["down"]
-    assert all(" " in r["feature"] for r in kinds["bigram"]["up"] + kinds["bigram"]["down"])  # "w1 w2"
-    assert all(r["feature"].startswith('"') and " words" in r["feature"] for r in kinds["characters"]["up"])
     assert [c["feature"] for c in s["document_features"]["cues"]][0].endswith("spans per 1,000 words")
     assert s["team"]["document"]["how"] == "held_out" and len(s["team"]["document"]["rows"]) == 5
     assert 'id="team"' in html and "(team)" in html and "the team rated 5 articles" in html
@@ -197,8 +197,9 @@ def test_bigram_columns_hash_as_the_model_does(trained):
     model = load_model(path)
     batch = model.tagger_.analyze_batch(read_articles(SEEDS_DIR)["text"].tolist())
     n_vocab = model.tagger_.tables_.shape[2]
-    bow = model._bow(batch, n_vocab)[:, n_vocab:]
-    cols, _, _ = bigram_columns(batch.ids, batch.offsets, model.bigram_bits)
+    assert bag_of_words(batch, n_vocab, model.bigram_bits).shape[1] == n_vocab  # the default: no bigrams
+    bow = bag_of_words(batch, n_vocab, 18)[:, n_vocab:]
+    cols, _, _ = bigram_columns(batch.ids, batch.offsets, 18)
     assert set(np.unique(bow.indices)) == set(cols.tolist())
 
 
@@ -207,7 +208,24 @@ def test_enough_team_ratings_become_targets_scored_out_of_fold():
     model = train([team_dataset()], limit=15, span_cv=0, min_team_ratings=5)
     team = model.metrics_["team"]
     assert team["ratings"] == "target" and team["document"]["how"] == "out_of_fold"
-    assert model.data_summary_["document_targets"] == {"ptc_density_percentile": 15, "annotator_rating": 5}
-    assert model.metrics_["document"]["n"] == 20 and model.metrics_["corpora"]["document"]["n"] == 15
+    assert model.data_summary_["document_targets"] == {"ptc_density_percentile": 15, "hyperpartisan_label": 15,
+                                                       "annotator_rating": 5}
+    assert model.metrics_["document"]["n"] == 35 and model.metrics_["corpora"]["document"]["n"] == 30
     oof = dict(zip(model.oof_["article_id"], model.oof_["risk"]))
     assert [r["risk"] for r in team["document"]["rows"]] == [oof[r["article_id"]] for r in team["document"]["rows"]]
+
+
+@pytest.mark.corpora()
+def test_evaluate_prints_the_document_checks(trained):
+    """`annotator evaluate --no-spans`: every document figure of issue 15, each beside its target."""
+    _, path = trained
+    result = CliRunner().invoke(main, ["evaluate", "--no-spans", "--model", str(path)])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    for needle in ("PTC: Spearman with propaganda density", "hyperpartisan: ROC AUC", "with sites held out",
+                   "Spearman(score, article length)", "PolNeAR mainstream articles", "(n=480)",
+                   "Szeged Wikipedia documents", "(n=3624; target high <= 2 %)",
+                   "subjectivity sentences (CheckThat! 2025, measured only; n=1287, 538 subjective)"):
+        assert needle in out, needle
+    auc = float(out.split("ROC AUC of the score ")[1].split(",")[0])
+    assert 0 <= auc <= 1

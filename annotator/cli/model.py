@@ -38,32 +38,50 @@ def rules_command(write, data_dir):
         click.echo(f"annotator: wrote {RULES_MEASURED}", err=True)
 
 
-@click.command("evaluate", short_help="Cross-validated span P/R/F1 of the cue tagger on corpora.")
+@click.command("evaluate", short_help="Cross-validated cue figures and the document score's checks.")
 @click.option("--corpus", "corpora", multiple=True,
-              help="A corpus to evaluate on, repeatable (default: every public corpus: ptc, polnear, szeged).")
+              help="A corpus to evaluate the tagger on, repeatable (default: ptc, polnear, szeged).")
 @click.option("--folds", default=5, show_default=True, help="Cross-validation folds (grouped by article).")
 @click.option("--limit", type=int, default=None, help="At most this many articles per corpus.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None, help="Also write the table as JSON.")
-def evaluate_command(corpora, folds, limit, json_out):
-    """Cross-validated span precision / recall / F1 of the cue tagger on the shared corpora.
+@click.option("--spans/--no-spans", default=True, show_default=True, help="Cross-validate the span tagger.")
+@click.option("--document/--no-document", default=True, show_default=True,
+              help="Check the document score of --model (held-out sites, length, genres, subjectivity).")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False), default=None,
+              help="Model whose document score is checked (default: the shipped model).")
+def evaluate_command(corpora, folds, limit, json_out, spans, document, model_path):
+    """Cross-validated span precision / recall / F1 of the cue tagger on the shared corpora, and the
+    document score's checks: its figures with whole sites (hyperpartisan) and articles (PTC) held
+    out, Spearman with article length, score distributions on PolNeAR's mainstream articles and on
+    Wikipedia, and sentence-level AUC on the CheckThat! subjectivity set (measured only).
 
     \b
     Examples:
       annotator evaluate --corpus ptc --folds 3 --limit 200   # a quick look
+      annotator evaluate --no-spans   # the document checks only
       annotator evaluate --json cues.json
     """
     from ..corpora import PUBLIC_CORPORA
+    from ..corpus_mapping import corpus_mapping
     from ..evaluation import evaluate_cues
 
     t0 = time.perf_counter()
-    table = evaluate_cues(corpora or PUBLIC_CORPORA, n_splits=folds, limit=limit,
-                          progress=lambda msg: click.echo(msg, err=True))
-    click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-    click.echo(f"annotator: {folds}-fold cross-validation in {time.perf_counter() - t0:.0f} s", err=True)
-    if json_out:
-        from ..io import write_text_atomic
+    if spans:
+        mapping = corpus_mapping()
+        names = corpora or tuple(c for c in PUBLIC_CORPORA if mapping.get(c, {}).get("annotates"))
+        table = evaluate_cues(names, n_splits=folds, limit=limit, progress=lambda msg: click.echo(msg, err=True))
+        click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+        click.echo(f"annotator: {folds}-fold cross-validation in {time.perf_counter() - t0:.0f} s", err=True)
+        if json_out:
+            from ..io import write_text_atomic
 
-        write_text_atomic(json_out, table.to_json(orient="records", indent=1))
+            write_text_atomic(json_out, table.to_json(orient="records", indent=1))
+    if document:
+        from ..model import load_model
+        from ..model.checktext import describe_checks
+        from ..training.checks import document_checks
+
+        click.echo(describe_checks(document_checks(load_model(model_path))))
 
 
 @click.command("train", short_help="Train the framing model on a team's datasets and/or corpora.")

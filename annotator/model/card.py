@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..io import write_text_atomic
 from .calibration import describe_bands
+from .checktext import describe_checks
 
 __all__ = ["write_model_card"]
 
@@ -21,24 +22,33 @@ def write_model_card(model, path) -> Path:
         f"- package versions: {json.dumps(getattr(model, 'versions_', {}))}",
         f"- training data: {json.dumps(getattr(model, 'data_summary_', {}))}", "",
         "## What the score means",
-        "A 0-100 framing-risk score. Trained on the shared corpora without annotator ratings, it is the",
-        "estimated percentile of the article's propaganda density (share of characters inside any",
-        "SemEval-2020 Task 11 technique span) among the PTC training articles, calibrated out of fold.",
-        f"Bands: {describe_bands()}.", "",
+        "A 0-100 framing-risk score: how strongly the article's wording and sourcing look like propaganda",
+        "and hyperpartisan news. Trained on two targets on one scale: the percentile of an article's PTC",
+        "propaganda density (share of characters inside any SemEval-2020 Task 11 technique span) and the",
+        "SemEval-2019 hyperpartisan labels as band centres (hyperpartisan: high, 5/6; not: low, 1/6);",
+        "calibrated out of fold, with the linear effect of article length taken out.",
+        f"Bands: {describe_bands()}.",
+        "Each score comes with an interval (risk_low-risk_high: where 80 % of training articles cut to the",
+        "same length landed relative to their whole-article score) and a confidence (low: interval half-width",
+        ">= 20 points, medium >= 10, high below): short texts get wide intervals and low confidence.", "",
         "## Cross-validated figures",
-        f"- document: Spearman {d.get('spearman', float('nan')):.3f}, MAE {d.get('mae', float('nan')):.1f} points, "
-        f"band accuracy {d.get('band_accuracy', float('nan')):.2f} (n={d.get('n')})",
+        f"- document (all targets): Spearman {d.get('spearman', float('nan')):.3f}, MAE {d.get('mae', float('nan')):.1f} "
+        f"points, band accuracy {d.get('band_accuracy', float('nan')):.2f} (n={d.get('n')})",
     ]
+    checks = describe_checks(m.get("checks") or {})
+    lines += [f"- {line.strip()}" for line in checks.splitlines() if line.startswith("  ")]
     for row in m.get("spans", []):
         if row["metric"] in ("span", "sentence"):
             lines.append(f"- {row['corpus']} {row['label']} {row['metric']}: P {row['precision']:.3f} "
                          f"R {row['recall']:.3f} F1 {row['f1']:.3f}")
     lines += ["", "## Data and licences",
-              "PTC SemEval-2020 Task 11 (CC BY 4.0), PolNeAR (research corpus), Szeged WikiWeasel (CC BY-SA);",
+              "PTC SemEval-2020 Task 11 (CC BY 4.0), PolNeAR (research corpus), Szeged WikiWeasel (CC BY-SA),",
+              "SemEval-2019 Task 4 hyperpartisan by-article set (CC BY 4.0, Kiesel et al. 2019);",
               "VADER (MIT) and TextBlob (MIT) lexicons.", "",
               "## Limits",
-              "English news only; the target is PTC's notion of propaganda, not a truth judgement; scores of",
-              "articles far from the training genres (wire copy, encyclopaedic text) are less reliable."]
+              "English news only; the targets are PTC's notion of propaganda and crowd workers' notion of",
+              "hyperpartisan news, not a truth judgement; scores of articles far from the training genres",
+              "(wire copy, encyclopaedic text) are less reliable; short texts carry wide intervals."]
     out = Path(path).with_suffix(".md")
     write_text_atomic(out, "\n".join(lines) + "\n")
     return out

@@ -90,6 +90,9 @@ def load_model(path=None) -> FramingModel:
     if not taxonomy.fits_model_hash(stored):
         raise AnnotatorError(f"{path}: built for another label config (hash {str(stored)[:12]}, "
                              f"ours {taxonomy.structure_hash[:12]}): retrain it with `annotator train`")
+    if not hasattr(model, "class_rows_"):
+        raise AnnotatorError(f"{path}: made by an older version of annotator (document features before issue 15): "
+                             "retrain it with `annotator train` (or `make model`)")
     if not hasattr(model, "calib_x_"):
         raise AnnotatorError(f"{path}: made by an older version of annotator (step calibration): "
                              "retrain it with `annotator train`")

@@ -1,8 +1,9 @@
 """Names of the framing model's document features: words, word bigrams, character n-grams, cue rates.
 
 The ridge of :class:`~annotator.model.framing.FramingModel` has one column per vocabulary entry
-(word TF-IDF), ``2 ** bigram_bits`` hashed word-bigram columns, ``2 ** char_bits`` hashed
-character n-gram columns and the dense cue features, in that order. Words and cue rates are named
+(word TF-IDF), ``2 ** bigram_bits`` hashed word-bigram columns (none when ``bigram_bits`` is None),
+``2 ** char_bits`` hashed character n-gram columns (none in models since issue 15) and the dense
+features, in that order. Words and cue rates are named
 from the model itself; character n-grams are recovered by hashing the n-grams of the vocabulary
 words again; bigrams only where the model recorded them at training (``bigram_names_``, written by
 :func:`annotator.training.train` from the training texts), since the pairs a hashed column saw are
@@ -40,7 +41,7 @@ class FeatureLayout:
         n_vocab = int(model.tagger_.tables_.shape[2])
         coef = np.asarray(model.ridge_.coef_).ravel()
         names = tuple(getattr(model, "feature_names_", ()))
-        n_bigram = 1 << int(model.bigram_bits)
+        n_bigram = 0 if model.bigram_bits is None else 1 << int(model.bigram_bits)
         return cls(n_vocab, n_bigram, len(coef) - n_vocab - n_bigram - len(names), names)
 
     def kind(self, column: int) -> tuple[str, int]:
@@ -66,6 +67,8 @@ def record_bigram_names(model, texts, top=400) -> dict:
     """``{column: "w1 w2"}`` for the ``top`` bigram columns of largest weight: the pair seen most often
     in ``texts`` (the training articles) with that column, and how many other pairs shared it."""
     layout = FeatureLayout.of(model)
+    if not layout.n_bigram:
+        return {}
     coef = np.asarray(model.ridge_.coef_).ravel()[layout.n_vocab:layout.n_vocab + layout.n_bigram]
     wanted = np.argsort(-np.abs(coef))[:top]
     wanted = wanted[coef[wanted] != 0]

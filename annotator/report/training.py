@@ -32,18 +32,19 @@ def _top_terms(model, k):
 
 
 #: The document model's feature kinds, in the order of its columns, as the report titles them.
-_KINDS = (("word", "words (TF-IDF)"), ("bigram", "word bigrams (TF-IDF)"),
-          ("characters", "character n-grams within words"))
+_KINDS = (("word", "words (TF-IDF)"), ("bigram", "word bigrams (TF-IDF)"))
 
 
 def _doc_features(model, k):
-    """Per kind of document feature (words, bigrams, character n-grams), the ``k`` largest coefficients
+    """Per kind of document feature (words, bigrams), the ``k`` largest coefficients
     each way, named by what they are (bigrams the model did not record are left out and counted), and
     every cue feature. Coefficients are compared within a kind only: the kinds are scaled differently."""
     coef = np.asarray(model.ridge_.coef_, dtype=float).ravel()
     layout = FeatureLayout.of(model)
     lo, tables, unnamed = 0, [], 0
-    for (kind, title), size in zip(_KINDS, (layout.n_vocab, layout.n_bigram, layout.n_char)):
+    for (kind, title), size in zip(_KINDS, (layout.n_vocab, layout.n_bigram)):
+        if not size:
+            continue
         block = coef[lo:lo + size]
         order = np.argsort(-np.abs(block), kind="stable")
         order = order[block[order] != 0]

@@ -14,6 +14,7 @@ from scipy.stats import spearmanr
 from sklearn.metrics import confusion_matrix, mean_absolute_error
 
 from ..model.calibration import band_of, describe_bands
+from ..model.checktext import describe_checks
 from ..taxonomy import load_taxonomy
 
 __all__ = ["document_metrics", "team_document", "span_counts", "describe_metrics"]
@@ -123,6 +124,8 @@ def describe_metrics(metrics: dict) -> str:
         lines += _document_lines(corpus_doc or doc, "corpus targets" if team else None)
     if team and doc["n"] != (corpus_doc or {}).get("n"):
         lines += _document_lines(doc, "team and corpus targets" if corpus_doc else "team targets")
+    if metrics.get("checks"):
+        lines.append(describe_checks(metrics["checks"]))
     lines += _span_lines([r for r in metrics.get("spans", []) if not r.get("team")])
     d = metrics["document"]
     lines.append(f"({metrics['seconds']:.0f} s; bands: {describe_bands(d['band_labels'])})")

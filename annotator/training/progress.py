@@ -31,6 +31,8 @@ STAGES = (
     ("annotator.cues.tagger.estimator", "CueTagger.predict_spans", None, "tagger: tagging the held-out articles"),
     ("annotator.model.framing", "FramingModel._out_of_fold", None,
      "document model: out-of-fold fits for the calibration"),
+    ("annotator.model.framing", "FramingModel._fit_intervals", None,
+     "document model: the interval table (training articles cut short and scored)"),
     ("annotator.model.framing", "FramingModel.fit", None, "document model: cue features, ridge and calibration"),
 )
 

@@ -27,6 +27,7 @@ from ..evaluation import cross_validate_tagger, start_cross_validation
 from ..model.framing import FramingModel
 from ..model.naming import record_bigram_names
 from ..taxonomy import load_taxonomy
+from .checks import genre_checks, grouped_figures
 from .metrics import document_metrics, span_counts, team_document
 from .progress import Stages
 from .sources import TrainingData, gather
@@ -225,6 +226,9 @@ def _figures(data, frame, model, plan, notes, n_team, team_weight, stages) -> di
     metrics = {"document": overall, "notes": notes,
                "corpora": {"articles": {k: int(v) for k, v in frame.loc[~frame["team"], "corpus"].value_counts()
                                         .sort_index().items()}, "document": corpora}}
+    stages("document checks: grouped figures, PolNeAR mainstream and Wikipedia score distributions")
+    metrics["checks"] = {"grouped": grouped_figures(model.oof_) | {"folds": int(model.cv)},
+                         "genres": genre_checks(model, data.corpus_part.articles)}
     if n_team:
         metrics["team"] = _team_summary(data, frame, team_weight, plan)
         metrics["team"]["document"] = _team_check(model, frame, plan, stages)

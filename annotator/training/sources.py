@@ -77,12 +77,17 @@ def _split(sources, base_corpora) -> tuple[list, tuple]:
     return team, tuple(dict.fromkeys(corpora))
 
 
+#: Per-article tables a corpus keeps in its ``meta`` (technique spans, document labels).
+_META_TABLES = ("technique_spans", "document_labels")
+
+
 def _stack(parts) -> Dataset:
-    """Datasets stacked (ids must not collide), PTC's technique spans kept."""
+    """Datasets stacked (ids must not collide), PTC's technique spans and document labels kept."""
     out = parts[0] if len(parts) == 1 else concat(parts)
-    tech = [p.meta["technique_spans"] for p in parts if "technique_spans" in p.meta]
-    if tech:
-        out.meta["technique_spans"] = pd.concat(tech, ignore_index=True)
+    for key in _META_TABLES:
+        tables = [p.meta[key] for p in parts if key in p.meta]
+        if tables:
+            out.meta[key] = pd.concat(tables, ignore_index=True)
     return out
 
 
@@ -119,9 +124,10 @@ def _team_wins(corpus: Dataset, team_ids: set, notes) -> Dataset:
     notes.append("the team's own copy wins over the same article id in a corpus: "
                  + ", ".join(f"{n} of {c}" for c, n in per.items()) + " replaced")
     keep = corpus.subset(set(corpus.articles["article_id"]) - team_ids)
-    tech = corpus.meta.get("technique_spans")
-    if tech is not None:
-        keep.meta["technique_spans"] = tech[~tech["article_id"].isin(team_ids)].reset_index(drop=True)
+    for key in _META_TABLES:
+        table = corpus.meta.get(key)
+        if table is not None:
+            keep.meta[key] = table[~table["article_id"].isin(team_ids)].reset_index(drop=True)
     return keep
 
 

@@ -9,7 +9,12 @@ The document target, in [0, 1]:
 * PTC articles (no ratings): the article's propaganda density, the share of its characters inside
   any SemEval-2020 technique span, as a percentile among the PTC articles (so a score of 50 is the
   median PTC density, 80 the 80th percentile);
+* hyperpartisan articles: the rating their label stands for (corpora.toml: hyperpartisan → high,
+  not → low), as its band centre (5/6, 1/6);
 * other corpus articles: no document target (they train the span tagger only).
+
+Column ``group`` says what cross-validation holds out together: a hyperpartisan article's site,
+otherwise the article itself (PTC has no outlet field).
 """
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ from ..dataset import Dataset
 from ..errors import AnnotatorError
 from ..taxonomy import load_taxonomy
 
-__all__ = ["propaganda_density", "ratings", "training_frame", "RatingsPlan", "plan_ratings", "MIN_TEAM_RATINGS",
+__all__ = ["propaganda_density", "document_labels", "ratings", "training_frame", "RatingsPlan", "plan_ratings", "MIN_TEAM_RATINGS",
            "MIN_TARGETS", "without_team_targets"]
 
 #: The team's ratings become document targets beside the corpora's from this many rated articles on
@@ -50,6 +55,17 @@ def propaganda_density(dataset: Dataset) -> pd.Series:
     # PTC articles without any span have density 0
     ptc = dataset.articles.loc[dataset.articles["corpus"] == "ptc", "article_id"]
     return pd.Series({aid: out.get(aid, 0.0) for aid in ptc}, dtype=float)
+
+
+def document_labels(dataset: Dataset) -> pd.DataFrame:
+    """``article_id``, ``target`` (the band centre of the rating a corpus label stands for) and ``site``."""
+    table = dataset.meta.get("document_labels")
+    if table is None or not len(table):
+        return pd.DataFrame(columns=["article_id", "target", "site"])
+    choices = load_taxonomy().rating_choices
+    centre = {c: (i + 0.5) / len(choices) for i, c in enumerate(choices)}
+    return pd.DataFrame({"article_id": table["article_id"], "target": table["rating"].map(centre),
+                         "site": table["site"]})
 
 
 def ratings(dataset: Dataset) -> pd.Series:
@@ -112,7 +128,7 @@ def without_team_targets(frame: pd.DataFrame) -> pd.DataFrame:
 def training_frame(dataset: Dataset, team_ids=frozenset()) -> pd.DataFrame:
     """One row per article: ``article_id``, ``text``, ``corpus``, ``spans``, ``annotated``, ``team``,
     ``rating`` (the mean rating as a band centre, NaN when unrated), ``target`` (see the module docstring;
-    NaN when none) and ``target_source``. The team's ratings are targets here; :func:`plan_ratings` says
+    NaN when none), ``target_source`` and ``group``. The team's ratings are targets here; :func:`plan_ratings` says
     whether they stay (:func:`without_team_targets`)."""
     tax = load_taxonomy()
     mapping = corpus_mapping()
@@ -130,6 +146,13 @@ def training_frame(dataset: Dataset, team_ids=frozenset()) -> pd.DataFrame:
         pct = (rankdata(dens.to_numpy()) - 0.5) / len(dens)
         target.loc[dens.index] = pct
         source.loc[dens.index] = "ptc_density_percentile"
+    group = pd.Series(arts["article_id"].to_numpy(), index=arts["article_id"], dtype=object)
+    labelled = document_labels(dataset)
+    labelled = labelled[labelled["article_id"].isin(target.index)]
+    if len(labelled):
+        target.loc[labelled["article_id"]] = labelled["target"].to_numpy(dtype=float)
+        source.loc[labelled["article_id"]] = "hyperpartisan_label"
+        group.loc[labelled["article_id"]] = ("site:" + labelled["site"].astype(str)).to_numpy()
     rated = ratings(dataset)
     rated = rated[rated.index.isin(target.index)]
     target.loc[rated.index] = rated
@@ -139,5 +162,5 @@ def training_frame(dataset: Dataset, team_ids=frozenset()) -> pd.DataFrame:
         "spans": [spans[a] for a in arts["article_id"]], "annotated": annotated,
         "team": arts["article_id"].isin(team_ids).to_numpy(),
         "rating": rated.reindex(arts["article_id"]).to_numpy(dtype=float),
-        "target": target.to_numpy(), "target_source": source.to_numpy(),
+        "target": target.to_numpy(), "target_source": source.to_numpy(), "group": group.to_numpy(),
     })

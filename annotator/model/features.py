@@ -1,0 +1,158 @@
+"""The document model's features: word/bigram counts and the dense, topic-neutral features of an article.
+
+The dense features are rates and shares that mean the same thing whatever the outlet or topic:
+
+* **cue rates** — per span label, spans per 1,000 tokens and the mean token probability, and the
+  spans in the outlet's own (narrator) voice per 1,000 tokens (:mod:`annotator.cues.voice`: a loaded
+  term inside a quote is someone else's wording);
+* **attribution** — the share of attributions that are anonymous or unverified, and the named
+  sources per 1,000 tokens (which is among the cue rates);
+* **wording** — per 1,000 tokens: strongly/moderately/mildly negative and positive words (VADER),
+  highly and moderately subjective words (TextBlob/pattern), first and second person pronouns
+  ("we", "you"), exclamation marks, question marks, quotation marks;
+* **headline** — the text's first line: loaded-term spans in it, its share of capital letters,
+  its ``!``/``?`` and quotation marks, its words in capitals;
+* **length** — the log number of tokens; the document model uses it to take the effect of length
+  out of the score (see :class:`~annotator.model.framing.FramingModel`), never to add it.
+
+Every rate is shrunk towards the training articles' rate as if the article had ``prior_tokens``
+more tokens at that rate, so one cue in a one-line text is weak evidence.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..cues.features import sentiment_lexicon
+from .naming import BIGRAM_PRIME
+
+__all__ = ["WORD_CLASSES", "HEADLINE_FEATURES", "DenseParts", "n_bigram_columns", "bag_of_words", "word_class_table", "dense_parts",
+           "dense_rates", "dense_names"]
+
+#: Word classes counted per vocabulary entry (lexicon buckets, pronouns, punctuation tokens).
+WORD_CLASSES = ("vader:neg3", "vader:neg2", "vader:neg1", "vader:pos3", "vader:pos2", "vader:pos1", "subj:hi",
+                "subj:mid", "pronoun:first_second_person", "punct:exclamation", "punct:question", "punct:quote")
+_PRONOUNS = frozenset({"i", "we", "you", "me", "us", "my", "our", "your", "yours", "ours"})
+_PUNCT = {"!": "punct:exclamation", "?": "punct:question", '"': "punct:quote", "“": "punct:quote",
+          "”": "punct:quote"}
+#: The headline features, in order (the text's first line).
+HEADLINE_FEATURES = ("headline_loaded_terms", "headline_capitals_share", "headline_exclamation_question",
+                     "headline_quotes", "headline_words_in_capitals")
+_QUOTES = ('"', "“", "”", "‘", "’")
+
+
+@dataclass
+class DenseParts:
+    """Per article, before shrinkage: counts that become rates, headline features, token counts."""
+
+    totals: np.ndarray  # (n, 3 * n_labels + n_classes): span counts, summed probabilities, word-class counts,
+    #                     narrator-voice span counts
+    headline: np.ndarray  # (n, len(HEADLINE_FEATURES))
+    counts: np.ndarray  # (n,) tokens
+
+
+def n_bigram_columns(bigram_bits) -> int:
+    """Hashed bigram columns: ``2 ** bigram_bits``, none when ``bigram_bits`` is None."""
+    return 0 if bigram_bits is None else 1 << int(bigram_bits)
+
+
+def bag_of_words(batch, n_vocab: int, bigram_bits):
+    """Unigram (vocabulary rows) + hashed bigram counts (none when ``bigram_bits`` is None), one row per
+    article of a TaggedBatch."""
+    nb = n_bigram_columns(bigram_bits)
+    ids = batch.ids
+    counts = np.diff(batch.offsets)
+    rows = np.repeat(np.arange(len(counts)), counts)
+    if not nb:
+        m = sp.csr_matrix((np.ones(len(ids)), (rows, ids)), shape=(len(counts), n_vocab))
+        m.sum_duplicates()
+        return m
+    same = rows[:-1] == rows[1:]  # bigrams within an article
+    big = (ids[:-1][same] * BIGRAM_PRIME + ids[1:][same]) % nb + n_vocab
+    m = sp.csr_matrix((np.ones(len(ids) + len(big)), (np.concatenate([rows, rows[:-1][same]]),
+                                                     np.concatenate([ids, big]))), shape=(len(counts), n_vocab + nb))
+    m.sum_duplicates()
+    return m
+
+
+def word_class_table(vocabulary: list, n_vocab: int):
+    """(rows, cols) of a vocabulary × :data:`WORD_CLASSES` indicator matrix, as int32 arrays."""
+    lex = sentiment_lexicon()
+    index = {c: j for j, c in enumerate(WORD_CLASSES)}
+    rows, cols = [], []
+    for i, word in enumerate(vocabulary[:n_vocab]):
+        classes = [f for f in lex.get(word, ()) if f in index]
+        if word in _PRONOUNS:
+            classes.append("pronoun:first_second_person")
+        if word in _PUNCT:
+            classes.append(_PUNCT[word])
+        for c in classes:
+            rows.append(i)
+            cols.append(index[c])
+    return np.asarray(rows, dtype=np.int32), np.asarray(cols, dtype=np.int32)
+
+
+def _headline(text: str, spans: list) -> list:
+    first = text.lstrip().split("\n", 1)[0][:300]
+    skip = len(text) - len(text.lstrip())
+    letters = [c for c in first if c.isalpha()]
+    return [sum(1 for s in spans if s["label"] == "loaded_term" and s["start"] < skip + len(first)),
+            sum(c.isupper() for c in letters) / max(1, len(letters)),
+            first.count("!") + first.count("?"),
+            sum(first.count(q) for q in _QUOTES),
+            sum(1 for w in first.split() if len(w) > 1 and w.isupper())]
+
+
+def dense_parts(batch, texts, bow, labels, classes) -> DenseParts:
+    """Counts of the dense features for a TaggedBatch (of ``texts``) and its :func:`bag_of_words` rows.
+
+    ``classes`` is the vocabulary × word-class sparse matrix (:func:`word_class_table`).
+    """
+    counts = np.diff(batch.offsets)
+    L = len(labels)
+    index = {lab: j for j, lab in enumerate(labels)}
+    n_classes = classes.shape[1]
+    totals = np.zeros((len(counts), 3 * L + n_classes))
+    narrator = 2 * L + n_classes
+    for i, ss in enumerate(batch.spans):
+        for s in ss:
+            j = index[s["label"]]
+            totals[i, j] += 1.0
+            if s.get("voice", "narrator") == "narrator":
+                totals[i, narrator + j] += 1.0
+    nonempty = np.flatnonzero(counts)
+    if len(nonempty):
+        totals[nonempty, L:2 * L] = np.add.reduceat(batch.probs.astype(np.float64), batch.offsets[nonempty], axis=0)
+    totals[:, 2 * L:narrator] = (bow[:, :classes.shape[0]] @ classes).toarray()
+    head = np.zeros((len(counts), len(HEADLINE_FEATURES)))
+    if len(counts):
+        head[:] = [_headline(t, ss) for t, ss in zip(texts, batch.spans)]
+    return DenseParts(totals, head, counts)
+
+
+def dense_rates(parts: DenseParts, prior, prior_tokens: float, labels) -> np.ndarray:
+    """The dense feature matrix (columns as :func:`dense_names`): shrunk rates, the attribution share,
+    the headline features and the log token count."""
+    n0 = float(prior_tokens)
+    L = len(labels)
+    rates = (parts.totals + n0 * prior) / (parts.counts[:, None] + n0)
+    rates[:, :L] *= 1000.0
+    rates[:, 2 * L:] *= 1000.0
+    col = {lab: j for j, lab in enumerate(labels)}
+    t = parts.totals
+    unsure = sum(t[:, col[k]] for k in ("anonymous_source", "unverified_claim") if k in col)
+    named = t[:, col["named_source"]] if "named_source" in col else 0.0
+    share = (unsure + 0.5) / (unsure + named + 2.0)  # a prior of half a weak and 1.5 named attributions
+    head = parts.headline.copy()
+    head[:, [0, 2, 3, 4]] = np.log1p(head[:, [0, 2, 3, 4]])
+    return np.hstack([rates, share[:, None], head, np.log(parts.counts + 10.0)[:, None]])
+
+
+def dense_names(labels) -> list:
+    """Names of the dense feature columns, in order."""
+    return ([f"{lab}_per_1k_words" for lab in labels] + [f"{lab}_mean_probability" for lab in labels]
+            + [f"{c}_per_1k_words" for c in WORD_CLASSES] + [f"{lab}_narrator_voice_per_1k_words" for lab in labels]
+            + ["anonymous_or_unverified_share_of_attributions"]
+            + list(HEADLINE_FEATURES) + ["log_tokens"])
