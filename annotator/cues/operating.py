@@ -54,7 +54,7 @@ def choose_threshold(gold, pred, target=TARGET_PRECISION, min_recall=MIN_RECALL)
     if not len(scores):
         return {**out, "threshold": 0.0, "precision": 0.0, "recall": 0.0, "target_met": False,
                 "note": "no held-out spans"}
-    grid = np.unique(np.round(np.quantile(scores, np.linspace(0, 1, _GRID)), 4))
+    grid = np.unique(np.quantile(scores, np.linspace(0, 1, _GRID), method="lower"))  # scores that occur
     table = [(float(t), _prf_at(t, gold, pred)) for t in grid]
     met = [(t, r) for t, r in table if r["precision"] >= target and r["recall"] >= min_recall]
     if met:

@@ -88,7 +88,8 @@ def _document_figures(model, team_ids) -> tuple[dict, dict]:
     return document_metrics(risk, target), document_metrics(risk[corpus], target[corpus]) if corpus.any() else None
 
 
-def _span_figures(data: TrainingData, model, weight, span_cv, stages) -> list:
+def _span_figures(data: TrainingData, model, weight, span_cv, stages) -> tuple:
+    """(span table rows, identity-word share on PolNeAR's narrator sentences or None), out of fold."""
     mapping = corpus_mapping()
     corpora = data.dataset.articles["corpus"].unique()
     annot = {c: mapping[c]["annotates"] for c in corpora if c in mapping}
@@ -98,9 +99,10 @@ def _span_figures(data: TrainingData, model, weight, span_cv, stages) -> list:
     with stages.watch(prefix="span cross-validation: "):
         table = cross_validate_tagger(_weighted_dataset(data, weight), lambda: clone(model.tagger_), annot,
                                       n_splits=span_cv, progress=stages)
+    share = table.attrs.get("identity_share")
     team = set(data.team.articles["corpus"])
     table = span_counts(data.dataset, table, annot)
-    return table.assign(team=table["corpus"].isin(team)).to_dict(orient="records")
+    return table.assign(team=table["corpus"].isin(team)).to_dict(orient="records"), share
 
 
 def train(sources=("corpora",), *, data_dir=None, limit=None, span_cv=3, progress=None, base_corpora=PUBLIC_CORPORA,
@@ -155,7 +157,7 @@ def train(sources=("corpora",), *, data_dir=None, limit=None, span_cv=3, progres
         metrics["team"] = _team_summary(data, frame, team_weight, plan)
         metrics["team"]["document"] = _team_check(model, frame, plan, stages)
     if span_cv:
-        metrics["spans"] = _span_figures(data, model, team_weight, span_cv, stages)
+        metrics["spans"], metrics["identity_share"] = _span_figures(data, model, team_weight, span_cv, stages)
     metrics["seconds"] = round(stages.elapsed(), 1)
     stages("done")
     model.metrics_ = metrics
