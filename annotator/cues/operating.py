@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..spans import span_prf
+from ..spans import _covered_before, merged, span_prf
 
 __all__ = ["TARGET_PRECISION", "MIN_RECALL", "choose_threshold", "span_cutoffs", "apply_cutoffs"]
 
@@ -19,17 +19,55 @@ TARGET_PRECISION = 0.6
 #: Below this held-out recall the target costs too much: the label keeps the most precise threshold
 #: that still finds this share of the gold spans, and its record says the target was not met.
 MIN_RECALL = 0.1
-#: At most this many thresholds are tried per label (quantiles of the held-out span scores).
-_GRID = 120
+def _flat(gold, pred):
+    """Articles laid end to end: merged gold (starts, ends), and the predictions' starts, ends, scores."""
+    gs, ge, ps, pe, sc = [], [], [], [], []
+    base = 0
+    for g, p in zip(gold, pred):
+        gs.extend(base + int(s) for s, _ in g)
+        ge.extend(base + int(e) for _, e in g)
+        ps.extend(base + int(s) for s, _, _ in p)
+        pe.extend(base + int(e) for _, e, _ in p)
+        sc.extend(float(x) for _, _, x in p)
+        base += max([0] + [int(e) for _, e in g] + [int(e) for _, e, _ in p]) + 1
+    gs, ge = merged(gs, ge)
+    return gs, ge, np.asarray(ps, np.int64), np.asarray(pe, np.int64), np.asarray(sc, dtype=float)
 
 
-def _prf_at(t, gold, pred):
-    kept = [[(s, e) for s, e, sc in p if sc >= t] for p in pred]
-    return span_prf(gold, kept)
+def _gold_weight_before(gs, ge, x):
+    """Sum over the (disjoint, sorted) gold spans of the share of each that lies before offset ``x``."""
+    if not len(gs):
+        return np.zeros(len(x))
+    j = np.searchsorted(gs, x, side="right") - 1
+    k = np.maximum(j, 0)
+    part = np.clip((x - gs[k]) / (ge[k] - gs[k]), 0.0, 1.0)
+    return np.where(j >= 0, k + part, 0.0)
+
+
+def _sweep(gold, pred):
+    """(thresholds, precision, recall) at every distinct predicted score, highest first, in one pass.
+
+    Each prediction's precision credit and recall contribution are computed once (the spans of one
+    label do not overlap once merged), so keeping the top k is a cumulative sum.
+    """
+    gs, ge, ps, pe, sc = _flat(gold, pred)
+    keep = pe > ps
+    ps, pe, sc = ps[keep], pe[keep], sc[keep]
+    if not len(sc):
+        return sc, sc, sc
+    p_credit = (_covered_before(gs, ge, pe) - _covered_before(gs, ge, ps)) / np.maximum(pe - ps, 1)
+    r_credit = _gold_weight_before(gs, ge, pe) - _gold_weight_before(gs, ge, ps)
+    order = np.argsort(-sc, kind="stable")
+    sc, cp, cr = sc[order], np.cumsum(p_credit[order]), np.cumsum(r_credit[order])
+    last = np.flatnonzero(np.append(sc[1:] != sc[:-1], True))  # the last prediction of each distinct score
+    return sc[last], cp[last] / (last + 1), cr[last] / max(len(gs), 1)
 
 
 def choose_threshold(gold, pred, target=TARGET_PRECISION, min_recall=MIN_RECALL) -> dict:
     """The operating point of one label on held-out articles.
+
+    Every distinct predicted score is tried as the threshold (one sorted pass); the figures reported
+    at the chosen one are :func:`annotator.spans.span_prf`'s.
 
     Parameters
     ----------
@@ -47,27 +85,28 @@ def choose_threshold(gold, pred, target=TARGET_PRECISION, min_recall=MIN_RECALL)
         ``candidates_precision`` / ``candidates_recall`` of all candidates, ``held_out_articles``,
         ``gold_spans``, and ``note`` when the target was not met.
     """
-    scores = np.array([sc for p in pred for _, _, sc in p], dtype=float)
     base = span_prf(gold, [[(s, e) for s, e, _ in p] for p in pred])
     out = {"candidates_precision": round(base["precision"], 4), "candidates_recall": round(base["recall"], 4),
            "held_out_articles": len(gold), "gold_spans": sum(map(len, gold))}
-    if not len(scores):
+    thresholds, precision, recall = _sweep(gold, pred)
+    if not len(thresholds):
         return {**out, "threshold": 0.0, "precision": 0.0, "recall": 0.0, "target_met": False,
                 "note": "no held-out spans"}
-    grid = np.unique(np.quantile(scores, np.linspace(0, 1, _GRID), method="lower"))  # scores that occur
-    table = [(float(t), _prf_at(t, gold, pred)) for t in grid]
-    met = [(t, r) for t, r in table if r["precision"] >= target and r["recall"] >= min_recall]
-    if met:
-        t, r = met[0]
-        note = None
+    met = np.flatnonzero((precision >= target) & (recall >= min_recall))
+    note = None
+    if len(met):
+        k = met[-1]  # the lowest threshold (most recall) that still reaches the target
     else:
-        ok = [(t, r) for t, r in table if r["recall"] >= min_recall] or table[:1]
-        t, r = max(ok, key=lambda tr: (tr[1]["precision"], -tr[0]))
-        reach = [rr["recall"] for _, rr in table if rr["precision"] >= target]
-        note = (f"precision {target} not reached at any threshold" if not reach else
-                f"precision {target} only with recall {max(reach):.3f} < {min_recall}") + \
+        ok = np.flatnonzero(recall >= min_recall)
+        ok = ok if len(ok) else np.arange(len(thresholds))
+        k = ok[np.flatnonzero(precision[ok] == precision[ok].max())[-1]]  # most precise; the lowest on ties
+        reach = recall[precision >= target]
+        note = (f"precision {target} not reached at any threshold" if not len(reach) else
+                f"precision {target} only with recall {reach.max():.3f} < {min_recall}") + \
             f": threshold kept at the most precise point with recall >= {min_recall}"
-    res = {**out, "threshold": round(t, 4), "precision": round(r["precision"], 4), "recall": round(r["recall"], 4),
+    t = float(thresholds[k])
+    r = span_prf(gold, [[(s, e) for s, e, sc in p if sc >= t] for p in pred])  # exact figures at it
+    res = {**out, "threshold": t, "precision": round(r["precision"], 4), "recall": round(r["recall"], 4),
            "target_met": note is None}
     if note:
         res["note"] = note
