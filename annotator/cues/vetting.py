@@ -23,6 +23,8 @@ __all__ = ["VETTING_FILE", "Vetting", "live_vetting", "vet_spans", "identity_occ
 VETTING_FILE = Path("lexicons") / "span_vetting.toml"
 #: A word as the vetting sees it (hyphenated compounds and possessives kept whole).
 _WORD = re.compile(r"\w+(?:['’.-]\w+)*")
+_PARTS = re.compile(r"[-.'’]")
+_LOWER_WORDS = re.compile(r"\w+")
 _OTHER, _NEUTRAL, _IDENTITY = 0, 1, 2
 
 
@@ -62,11 +64,16 @@ class Vetting(NamedTuple):
     neutral: frozenset
     pronoun_label: str
     pronouns: frozenset
+    probe: frozenset  # identity words and the parts of compound ones: a span without any is left alone
+    longest_pronoun: int
 
     @classmethod
     def from_builtins(cls, data: dict) -> "Vetting":
-        return cls(data["identity_label"], frozenset(data["identity"]), frozenset(data["neutral"]),
-                   data["pronoun_label"], frozenset(data["pronouns"]))
+        identity = frozenset(data["identity"])
+        probe = identity | {p for w in identity for p in _PARTS.split(w) if p}
+        pronouns = frozenset(data["pronouns"])
+        return cls(data["identity_label"], identity, frozenset(data["neutral"]), data["pronoun_label"], pronouns,
+                   probe, max(map(len, pronouns), default=0))
 
     def kind(self, word: str) -> int:
         """2: an identity descriptor (every part of a hyphenated compound is one); 1: a neutral word
@@ -89,6 +96,8 @@ class Vetting(NamedTuple):
 def _trim_identity(span: dict, text: str, v: Vetting):
     """``span`` trimmed of identity and neutral words at both edges when it holds an identity word;
     None when nothing else is left; unchanged without an identity word."""
+    if v.probe.isdisjoint(_LOWER_WORDS.findall(span["text"].lower())):
+        return span
     words = list(_WORD.finditer(span["text"]))
     kinds = [v.kind(m.group()) for m in words]
     if _IDENTITY not in kinds:
@@ -112,7 +121,7 @@ def vet_spans(spans: list, text: str, v: Vetting) -> list:
             d = _trim_identity(d, text, v)
             if d is None:
                 continue
-        elif d["label"] == v.pronoun_label:
+        elif d["label"] == v.pronoun_label and d["end"] - d["start"] <= 3 * (v.longest_pronoun + 1):
             words = _WORD.findall(d["text"])
             if words and all(w.lower() in v.pronouns for w in words):
                 continue
