@@ -293,7 +293,10 @@ class CueTagger(BaseEstimator, TransformerMixin):
         tests and the operating point."""
         digest = hashlib.sha1(np.ascontiguousarray(self.tables_).tobytes())
         digest.update(builtins_digest({"rules": self.rules_, "edge_words": self.edge_words_,
-                                       "vetting": self.vetting_, "operating_point": self.operating_point_}).encode())
+                                       "vetting": self.vetting_,
+                                       # thresholds only, rounded above the span filter's last-bit noise
+                                       "operating_point": {lab: round(float(r["threshold"]), 4)
+                                                           for lab, r in self.operating_point_.items()}}).encode())
         return f"cue-tagger-{digest.hexdigest()[:10]}"
 
     # -- the frozen rules ---------------------------------------------------------------------
