@@ -7,6 +7,7 @@ from ..errors import AnnotatorError
 from ..spans import merge_spans
 from .operating import apply_cutoffs, span_cutoffs
 from .rules import apply_rules, live_rule_set
+from .voice import add_voice
 
 __all__ = ["tag_texts", "tag_articles", "RulesTagger"]
 
@@ -37,7 +38,7 @@ def tag_texts(texts, tagger, min_score=None, all_candidates=False) -> list:
     """
     if tagger is False:
         cut = span_cutoffs(None, min_score, all_candidates)
-        return [apply_cutoffs(merge_spans(apply_rules(t), t), cut) for t in texts]
+        return [apply_cutoffs(add_voice(merge_spans(apply_rules(t), t), t), cut) for t in texts]
     if tagger is None:
         raise AnnotatorError("no cue tagger given: annotator.model.load_tagger() loads the shipped one, "
                              "False tags with the rules alone")

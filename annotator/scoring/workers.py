@@ -3,8 +3,12 @@
 The client uploads the pickled model to every worker, present or joining later (Dask's
 ``UploadFile`` plugin: a worker started to replace a dead one gets it too), as a file in the
 worker's own folder. The first task on a worker unpickles it into a per-process cache keyed by
-its digest and moves it out of the garbage collector's sight (``gc.freeze``, as the local
-engine's forked workers do), so a task costs what the local engine's chunks cost. A task writes
+its digest, builds its prediction lookups (``warm()``, as :func:`annotator.model.load_model`
+does: the pickle leaves them out) and moves it out of the garbage collector's sight
+(``gc.freeze``, as the local engine's forked workers do), so a task costs what the local
+engine's chunks cost. Importing this module is what a worker should do when it starts
+(``distributed.worker.preload``, :data:`annotator.scoring.dask.WORKER_SETTINGS`): the imports
+(pandas, scikit-learn, SciPy: about 2 s of CPU) are then not paid by the first task of a run. A task writes
 its output part to an anonymous temporary file (nothing left on disk if the worker dies) and
 stores it in one step, then its marker.
 """
@@ -18,7 +22,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 
-from .chunk import RecordFormat, process_chunk
+from .chunk import KEEP_ERRORS, RecordFormat, process_chunk
 from .formats import csv_header, parquet_schema
 from .inputs import ReaderOptions
 from .partitions import Partition, plan_input
@@ -63,7 +67,11 @@ def worker_model(ref: ModelRef):
         if ref.digest not in _MODELS:
             path = os.path.join(_worker().local_directory, ref.filename)
             with open(path, "rb") as f:
-                _MODELS[ref.digest] = pickle.load(f)
+                model = pickle.load(f)
+            warm = getattr(model, "warm", None)
+            if callable(warm):
+                warm()  # the lookups the pickle leaves out, built once here rather than in a chunk
+            _MODELS[ref.digest] = model
             gc.freeze()  # the model's objects stay out of every collection (each would walk them all)
         return _MODELS[ref.digest]
 
@@ -89,8 +97,10 @@ def plan_partitions(path: str, size: int, opts, out: Folder, name: str) -> None:
 
 
 def _write_part(spool, part: Partition, model, spec: RecordFormat, reader: ReaderOptions) -> tuple:
-    """Score the partition into ``spool`` chunk by chunk, as the local engine does; (rows, failed)."""
+    """Score the partition into ``spool`` chunk by chunk, as the local engine does; (rows, failed,
+    ``[source, error]`` of its first :data:`KEEP_ERRORS` failed rows)."""
     rows = failed = 0
+    errors: list = []
     writer = None
     if spec.format == "parquet":
         import pyarrow.parquet as pq  # optional/lazy: only Parquet output needs it
@@ -106,9 +116,10 @@ def _write_part(spool, part: Partition, model, spec: RecordFormat, reader: Reade
             spool.write(scored.payload)
         rows += scored.rows
         failed += scored.failed
+        errors.extend([src, err] for src, err in scored.errors[:KEEP_ERRORS - len(errors)])
     if writer is not None:
         writer.close()
-    return rows, failed
+    return rows, failed, errors
 
 
 def score_partition(part: Partition, out: Folder, ref: ModelRef, spec: RecordFormat, reader: ReaderOptions,
@@ -124,9 +135,9 @@ def score_partition(part: Partition, out: Folder, ref: ModelRef, spec: RecordFor
         return out.read_json(marker_file)
     model = worker_model(ref)
     with tempfile.TemporaryFile() as spool:
-        rows, failed = _write_part(spool, part, model, spec, reader)
+        rows, failed, errors = _write_part(spool, part, model, spec, reader)
         out.put(name, spool)
     marker = {"index": part.index, "input": part.input, "range": None if part.kind == "file" else part.describe(),
-              "part": name, "rows": rows, "failed": failed, "worker": _worker().address}
+              "part": name, "rows": rows, "failed": failed, "errors": errors, "worker": _worker().address}
     out.write_json(marker_file, marker)
     return marker

@@ -18,6 +18,7 @@ from ..features import token_features
 from ..matching import RuleMatcher
 from ..tokens import ABBREVIATIONS, sentence_spans, segments_flat, tokenize_flat
 from ..vetting import Vetting, vet_spans
+from ..voice import add_voice
 from .context import context_lookup, context_scores
 from .span_filter import HeadLookup, filtered_spans, head_lookup
 
@@ -204,7 +205,7 @@ def _segments(est, texts, flat, ids):
 
 def analyze_batch(est, texts) -> TaggedBatch:
     """One vectorised pass over several texts: tokens, vocabulary ids, token probabilities
-    and spans (decoded, span-filtered, with the frozen rules, merged, vetted) of each."""
+    and spans (decoded, span-filtered, with the frozen rules, merged, vetted, with their voice) of each."""
     flat = tokenize_flat(texts)
     ids = token_ids(est, flat.tokens)
     seg, bounds = _segments(est, texts, flat, ids)
@@ -226,12 +227,14 @@ def held_out_spans(est, texts, probs, filter_scores=None) -> list:
     P = np.concatenate(probs).astype(np.float32) if probs else np.zeros((0, len(est.labels_)), np.float32)
     if len(P) != len(flat.tokens):
         raise ValueError(f"{len(P)} token scores for {len(flat.tokens)} tokens")
-    return _decode(est, texts, flat, ids, seg, bounds, P, filter_scores)
+    return _decode(est, texts, flat, ids, seg, bounds, P, filter_scores, voice=False)
 
 
-def _decode(est, texts, flat, ids, seg, bounds, probs, filter_scores=None) -> list:
+def _decode(est, texts, flat, ids, seg, bounds, probs, filter_scores=None, voice=True) -> list:
     """Span dicts per text from token probabilities: hysteresis runs, the span filter, the frozen
-    rules, merged per label, then vetted (:func:`~annotator.cues.vetting.vet_spans`)."""
+    rules, merged per label, then vetted (:func:`~annotator.cues.vetting.vet_spans`) and, with
+    ``voice``, given their voice (:func:`~annotator.cues.voice.add_voice`; the held-out spans of the
+    operating point need none)."""
     items = [[] for _ in texts]
     group = getattr(est, "filter_labels_", None)
     for j, lab in enumerate(est.labels_):
@@ -252,6 +255,7 @@ def _decode(est, texts, flat, ids, seg, bounds, probs, filter_scores=None) -> li
         for t, hits in enumerate(found):
             items[t].extend((h.label, h.start, h.end, h.score) for h in hits)
     vetting = lookups(est).vetting
-    if vetting is None:
-        return [_merge(it, text) for it, text in zip(items, texts)]
-    return [vet_spans(_merge(it, text), text, vetting) for it, text in zip(items, texts)]
+    spans = [_merge(it, text) for it, text in zip(items, texts)]
+    if vetting is not None:
+        spans = [vet_spans(ss, text, vetting) for ss, text in zip(spans, texts)]
+    return [add_voice(ss, text) for ss, text in zip(spans, texts)] if voice else spans
