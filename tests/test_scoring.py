@@ -56,6 +56,11 @@ class Failing:
             raise RecursionError("pathological text")
         return self.inner.score(frame)
 
+    @property
+    def tagger_(self):
+        """The inner model's tagger, as a faithful wrapper forwards it (its operating point picks the spans)."""
+        return self.inner.tagger_
+
 
 # --- inputs -----------------------------------------------------------------------------------------
 
@@ -294,6 +299,11 @@ class Interrupting:
         if self.after is not None and self.calls >= self.after:
             raise KeyboardInterrupt
         return self.inner.score(frame)
+
+    @property
+    def tagger_(self):
+        """The inner model's tagger, as a faithful wrapper forwards it (its operating point picks the spans)."""
+        return self.inner.tagger_
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])

@@ -157,6 +157,11 @@ class KillOnce:
             os.kill(os.getpid(), signal.SIGKILL)
         return self.inner.score(frame)
 
+    @property
+    def tagger_(self):
+        """The inner model's tagger, as a faithful wrapper forwards it (its operating point picks the spans)."""
+        return self.inner.tagger_
+
 
 def tricky_files(root: Path) -> list:
     """JSONL, CSV (UTF-8 with BOM, cp1252, lone-CR line ends) and Parquet inputs with every kind of bad row."""

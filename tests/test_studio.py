@@ -425,10 +425,14 @@ def shipped_model():
 
 def test_push_with_the_framing_model_prefills_reliability_and_rating(client, shipped_model):
     """What `make demo` pushes: spans, reliability of anonymous sources, the rating from the band, score = risk/100."""
+    from annotator.scoring import score
+
     seeds = read_articles(str(ROOT / "seeds"))
     out = S.push(seeds, "issue-13 prefilled", tagger=shipped_model, studio=client, progress=False)
     assert list(out["status"]) == ["created"] * len(seeds)
-    scores = shipped_model.score(seeds).set_index("id")
+    # the spans pre-annotated are those `annotator score` emits: the model's operating point
+    scores = score(seeds, shipped_model).set_index("id")
+    cut = {lab: r["threshold"] for lab, r in shipped_model.tagger_.operating_point_.items()}
     proj = client.get_project("issue-13 prefilled")
     tasks = [t.model_dump() for t in client.sdk.tasks.list(project=proj.id, fields="all", page_size=100)]
     assert len(tasks) == len(seeds)
@@ -448,8 +452,26 @@ def test_push_with_the_framing_model_prefills_reliability_and_rating(client, shi
         for rid, r in spans.items():
             label = r["value"]["labels"][0]
             assert rel.get(rid) == ([TAX.reliability_prefill[label]] if label in TAX.reliability_prefill else None)
+            assert r["score"] >= cut[label]  # each region shows its score, at or above the operating point
             n_anon += label == ANON
     assert n_anon >= 3  # seed 000 alone has several anonymous "sources"
+
+
+def test_push_all_candidates_is_told_apart_and_shows_every_candidate(client, shipped_model):
+    seeds = read_articles(str(ROOT / "seeds"))
+    S.push(seeds, "issue-14 candidates", tagger=shipped_model, studio=client, progress=False, all_candidates=True)
+    every = shipped_model.score(seeds).set_index("id")  # the framing model itself gives every candidate
+    cut = {lab: r["threshold"] for lab, r in shipped_model.tagger_.operating_point_.items()}
+    proj = client.get_project("issue-14 candidates")
+    below = 0
+    for t in client.sdk.tasks.list(project=proj.id, fields="all", page_size=100):
+        t = t.model_dump()
+        (pred,) = t["predictions"]
+        assert pred["model_version"] == shipped_model.model_version + "@all-candidates"
+        regions = [r for r in pred["result"] if r["from_name"] == TAX.span_from_name]
+        assert len(regions) == len(every.loc[t["data"]["article_id"], "spans"])
+        below += sum(r["score"] < cut[r["value"]["labels"][0]] for r in regions)
+    assert below > 0  # candidates under the operating point are pushed only on request
 
 
 # --- a second annotator -------------------------------------------------------------------------

@@ -36,6 +36,16 @@ def reader_options(f):
     return f
 
 
+def span_options(f):
+    """The ``--min-score`` and ``--all-candidates`` options of the commands that emit spans."""
+    f = click.option("--all-candidates", is_flag=True,
+                     help="Emit every candidate span, however unsure (default: the model's operating point).")(f)
+    f = click.option("--min-score", type=click.FloatRange(min=0, max=1), default=None,
+                     help="Emit spans scoring at least this, any label (default: the model's per-label "
+                          "operating point, chosen on held-out articles for precision >= 0.6).")(f)
+    return f
+
+
 @click.command("articles", short_help="Read article files and write them as JSONL.")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path())
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
@@ -75,8 +85,9 @@ def articles_command(inputs, output, text_column, id_column, max_mb, strict):
 @click.option("--tagger", "tagger_path", type=click.Path(dir_okay=False), default=None,
               help="Cue tagger or framing model (.skops). Default: the tagger in the shipped models/framing.skops.")
 @click.option("--rules-only", is_flag=True, help="Only the rules in label_config/cues.toml, no learned tagger.")
+@span_options
 @reader_options
-def tag_command(inputs, output, tagger_path, rules_only, text_column, id_column):
+def tag_command(inputs, output, tagger_path, rules_only, min_score, all_candidates, text_column, id_column):
     """Find cue spans (sourcing, unverified claims, loaded terms) in articles.
 
     Writes one JSON object per article: {"id", "spans": [{"label", "start", "end",
@@ -84,9 +95,14 @@ def tag_command(inputs, output, tagger_path, rules_only, text_column, id_column)
     text. Unreadable articles are written with "error" set; the first few are
     named, and the exit status is then 1 (else 0; 2 on usage or fatal errors).
 
+    Only spans at or above the tagger's operating point are written (per-label
+    score thresholds chosen on held-out articles for a stated precision; the
+    model card lists them); --min-score or --all-candidates change that.
+
     \b
     Examples:
       annotator tag news/ -o spans.jsonl
+      annotator tag news/ --all-candidates -o candidates.jsonl
       annotator tag articles.jsonl --rules-only -o spans.jsonl
     """
     from ..articles import iter_articles, write_articles_jsonl
@@ -98,7 +114,7 @@ def tag_command(inputs, output, tagger_path, rules_only, text_column, id_column)
 
     def tagged():
         for chunk in iter_articles(list(inputs), chunksize=1000, text_column=text_column, id_column=id_column):
-            yield tag_articles(chunk, tagger)
+            yield tag_articles(chunk, tagger, min_score, all_candidates)
             bar.update(len(chunk))
 
     reasons: list = []

@@ -55,6 +55,13 @@ def evaluate_command(corpora, folds, limit, json_out, spans, document, model_pat
     out, Spearman with article length, score distributions on PolNeAR's mainstream articles and on
     Wikipedia, and sentence-level AUC on the CheckThat! subjectivity set (measured only).
 
+    Prints every candidate's figures (span, exact, sentence), then each label's
+    precision and recall at the operating point (the spans 'tag' emits by
+    default; each fold's tagger chooses its thresholds on its own held-out
+    tuning articles), and the share of identity words (label_config/lexicons/
+    identity_terms.txt) inside loaded-term spans on neutral text: PolNeAR's
+    narrator sentences (out of fold) and CheckThat! 2025's objective sentences.
+
     \b
     Examples:
       annotator evaluate --corpus ptc --folds 3 --limit 200   # a quick look
@@ -70,12 +77,17 @@ def evaluate_command(corpora, folds, limit, json_out, spans, document, model_pat
         mapping = corpus_mapping()
         names = corpora or tuple(c for c in PUBLIC_CORPORA if mapping.get(c, {}).get("annotates"))
         table = evaluate_cues(names, n_splits=folds, limit=limit, progress=lambda msg: click.echo(msg, err=True))
+        from ..evaluation import describe_operating_point
+
         click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+        click.echo(describe_operating_point(table))
         click.echo(f"annotator: {folds}-fold cross-validation in {time.perf_counter() - t0:.0f} s", err=True)
         if json_out:
-            from ..io import write_text_atomic
+            from ..io import write_json_atomic
 
-            write_text_atomic(json_out, table.to_json(orient="records", indent=1))
+            write_json_atomic(json_out, {"rows": json.loads(table.to_json(orient="records")),
+                                         "identity_share": table.attrs.get("identity_share"),
+                                         "operating_points": table.attrs.get("operating_points")})
     if document:
         from ..model import load_model
         from ..model.checktext import describe_checks

@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from .articles import reader_options
+from .articles import reader_options, span_options
 from .group import text_column_hint
 
 __all__ = ["score_command", "report_command"]
@@ -32,19 +32,22 @@ __all__ = ["score_command", "report_command"]
 @click.option("--chunksize", type=click.IntRange(min=1), default=128, show_default=True,
               help="Rows per chunk (unit of work, memory and resume).")
 @reader_options
+@span_options
 @click.option("--max-mb", type=click.FloatRange(min=0, min_open=True), default=20, show_default=True,
               help="Largest article accepted, in MB (larger ones become error rows).")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr. Default: when stderr is a terminal (to a log: every 10 s).")
 def score_command(inputs, output, model_path, fmt, jobs, resume, engine, scheduler, partition_size, retries,
-                  chunksize, text_column, id_column, max_mb, progress):
+                  chunksize, text_column, id_column, min_score, all_candidates, max_mb, progress):
     """Score articles: framing risk (0-100), band, cue spans and counts per label.
 
     INPUT is anything 'annotator articles' reads (.txt, folders, .csv, .jsonl,
     .parquet), a glob pattern or a folder of tables. Writes one record per
     input row, in input order: id, source, risk, band, spans, n_<label>...,
     error. Bad rows are written with "error" set and never stop the run; the
-    summary names the first few and why they failed.
+    summary names the first few and why they failed. Spans (and their counts)
+    are those at or above the model's operating point unless --min-score or
+    --all-candidates say otherwise.
 
     Exit status: 0 when every row was scored; 1 when some rows have "error"
     set (all rows are still written); 2 on usage or fatal errors; 130 when
@@ -64,7 +67,8 @@ def score_command(inputs, output, model_path, fmt, jobs, resume, engine, schedul
         summary = score_files(list(inputs), output, model=model_path, format=fmt, jobs=jobs, resume=resume,
                               engine=engine, scheduler=scheduler, chunksize=chunksize, text_column=text_column,
                               id_column=id_column, max_bytes=int(max_mb * 2**20), progress=progress,
-                              partition_size=partition_size, retries=retries)
+                              partition_size=partition_size, retries=retries, min_score=min_score,
+                              all_candidates=all_candidates)
     except KeyboardInterrupt:
         click.echo(f"\nannotator: interrupted; finished chunks are kept in {output}.partial: "
                    f"run the same command with --resume to continue", err=True)

@@ -7,6 +7,7 @@ import warnings
 
 import click
 
+from .articles import span_options
 from .group import SHOW_FAILED, failed_lines, text_column_hint
 
 __all__ = ["studio_group", "push_command", "pull_command", "agreement_command"]
@@ -148,6 +149,7 @@ def studio_user_add(email, password_file, data_dir):
               help="Cue tagger or framing model (.skops) for pre-annotations. Default: the shipped one.")
 @click.option("--rules-only", is_flag=True, help="Pre-annotate with the cue rules only.")
 @click.option("--no-predictions", is_flag=True, help="Push tasks without pre-annotations.")
+@span_options
 @click.option("--chunk-size", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Tasks per import request.")
 @click.option("--summary", type=click.Path(dir_okay=False), default=None,
@@ -156,8 +158,8 @@ def studio_user_add(email, password_file, data_dir):
               help="ML backend to connect to the project (default: the local one when it runs; 'none': none). "
                    "Basic auth from ANNOTATOR_BACKEND_USER / ANNOTATOR_BACKEND_PASSWORD.")
 @_studio_options
-def push_command(inputs, project, tagger_path, rules_only, no_predictions, chunk_size, summary, url, data_dir,
-                 timeout, backend_url):
+def push_command(inputs, project, tagger_path, rules_only, no_predictions, min_score, all_candidates, chunk_size,
+                 summary, url, data_dir, timeout, backend_url):
     """Import articles into a Label Studio project as tasks with pre-annotations.
 
     INPUT is anything 'annotator articles' reads. Idempotent: articles already
@@ -167,6 +169,9 @@ def push_command(inputs, project, tagger_path, rules_only, no_predictions, chunk
     Exit status: 0 when every article was pushed (or already there); 1 when
     some were not (bad files or rows: the first few are named); 2 on usage or
     fatal errors (server unreachable, bad token).
+
+    Pre-annotated spans are those at or above the model's operating point
+    (each region shows its score); --min-score or --all-candidates change that.
 
     \b
     Examples:
@@ -188,7 +193,8 @@ def push_command(inputs, project, tagger_path, rules_only, no_predictions, chunk
 
         tagger = (load_model if holds_framing_model(tagger_path) else load_tagger)(tagger_path)
     studio = connect(url, data_dir=data_dir, timeout=timeout)
-    out = push(list(inputs), project, tagger=tagger, studio=studio, chunk_size=chunk_size)
+    out = push(list(inputs), project, tagger=tagger, studio=studio, chunk_size=chunk_size, min_score=min_score,
+               all_candidates=all_candidates)
     if summary:
         from ..studio import write_csv
 

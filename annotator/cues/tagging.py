@@ -5,6 +5,7 @@ import pandas as pd
 
 from ..errors import AnnotatorError
 from ..spans import merge_spans
+from .operating import apply_cutoffs, span_cutoffs
 from .rules import apply_rules, live_rule_set
 from .voice import add_voice
 
@@ -26,22 +27,28 @@ class RulesTagger:
         return tag_texts(list(texts), tagger=False)
 
 
-def tag_texts(texts, tagger) -> list:
+def tag_texts(texts, tagger, min_score=None, all_candidates=False) -> list:
     """Spans for each text: a fitted tagger's (learned spans plus its frozen rules), or the live
     rules' alone when ``tagger`` is False.
 
-    ``annotator.model.load_tagger()`` loads the tagger of the shipped model.
+    ``annotator.model.load_tagger()`` loads the tagger of the shipped model. Only the spans at or
+    above the tagger's operating point are returned (per-label thresholds chosen on held-out
+    articles, ``operating_point_``); ``min_score`` sets one threshold for every label instead, and
+    ``all_candidates`` returns every candidate span. The rules alone have no operating point.
     """
     if tagger is False:
-        return [add_voice(merge_spans(apply_rules(t), t), t) for t in texts]
+        cut = span_cutoffs(None, min_score, all_candidates)
+        return [apply_cutoffs(add_voice(merge_spans(apply_rules(t), t), t), cut) for t in texts]
     if tagger is None:
         raise AnnotatorError("no cue tagger given: annotator.model.load_tagger() loads the shipped one, "
                              "False tags with the rules alone")
-    return tagger.predict_spans(list(texts))
+    cut = span_cutoffs(tagger, min_score, all_candidates)
+    return [apply_cutoffs(spans, cut) for spans in tagger.predict_spans(list(texts))]
 
 
-def tag_articles(articles: pd.DataFrame, tagger) -> pd.DataFrame:
-    """Tag an articles frame (``annotator.articles`` schema) with ``tagger`` (see :func:`tag_texts`).
+def tag_articles(articles: pd.DataFrame, tagger, min_score=None, all_candidates=False) -> pd.DataFrame:
+    """Tag an articles frame (``annotator.articles`` schema) with ``tagger`` (see :func:`tag_texts`,
+    also for ``min_score`` and ``all_candidates``).
 
     Returns a DataFrame with columns ``id``, ``spans`` (list of span dicts) and
     ``error`` (the reader's error for rows that could not be read, else None).
@@ -49,7 +56,7 @@ def tag_articles(articles: pd.DataFrame, tagger) -> pd.DataFrame:
     ok = articles["error"].isna() if "error" in articles else pd.Series(True, index=articles.index)
     spans = pd.Series([[]] * len(articles), index=articles.index, dtype=object)
     if ok.any():
-        spans[ok] = pd.Series(tag_texts(articles.loc[ok, "text"].tolist(), tagger), index=articles.index[ok])
+        spans[ok] = pd.Series(tag_texts(articles.loc[ok, "text"].tolist(), tagger, min_score, all_candidates), index=articles.index[ok])
     errors = [None if good else e for good, e in zip(ok, articles["error"] if "error" in articles else ok)]
     return pd.DataFrame({"id": pd.Series(articles["id"].astype(str).tolist(), dtype=object),
                          "spans": pd.Series(spans.tolist(), dtype=object),

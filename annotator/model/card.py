@@ -38,9 +38,11 @@ def write_model_card(model, path) -> Path:
     checks = describe_checks(m.get("checks") or {})
     lines += [f"- {line.strip()}" for line in checks.splitlines() if line.startswith("  ")]
     for row in m.get("spans", []):
-        if row["metric"] in ("span", "sentence"):
+        if row["metric"] in ("span", "operating", "sentence"):
             lines.append(f"- {row['corpus']} {row['label']} {row['metric']}: P {row['precision']:.3f} "
                          f"R {row['recall']:.3f} F1 {row['f1']:.3f}")
+    lines += _operating_point_lines(getattr(getattr(model, "tagger_", None), "operating_point_", None),
+                                    m.get("identity_share"))
     lines += ["", "## Data and licences",
               "PTC SemEval-2020 Task 11 (CC BY 4.0), PolNeAR (research corpus), Szeged WikiWeasel (CC BY-SA),",
               "SemEval-2019 Task 4 hyperpartisan by-article set (CC BY 4.0, Kiesel et al. 2019);",
@@ -52,3 +54,24 @@ def write_model_card(model, path) -> Path:
     out = Path(path).with_suffix(".md")
     write_text_atomic(out, "\n".join(lines) + "\n")
     return out
+
+
+def _operating_point_lines(point, share) -> list:
+    """The tagger's operating point (per label: threshold, held-out P/R) and the identity-word share."""
+    if not point:
+        return []
+    lines = ["", "## Spans emitted: the operating point",
+             "`annotator tag`, `score` and `push` emit a span only when its score reaches its label's threshold,",
+             "chosen on the tagger's held-out tuning articles for span precision >= 0.6 (`--min-score X` sets one",
+             "threshold for every label, `--all-candidates` emits every candidate). Held-out figures at it",
+             "(partial-overlap credit; in brackets: every candidate):", ""]
+    for lab, r in point.items():
+        note = "" if r.get("target_met") else f"; target not met: {r.get('note', '')}"
+        lines.append(f"- {lab}: threshold {r['threshold']:.4f}, P {r['precision']:.3f} R {r['recall']:.3f} "
+                     f"(P {r['candidates_precision']:.3f} R {r['candidates_recall']:.3f}; "
+                     f"{r['held_out_articles']} articles, {r['gold_spans']} gold spans){note}")
+    if share and share.get("share") is not None:
+        lines += ["", f"Identity words (label_config/lexicons/identity_terms.txt) inside loaded-term spans on PolNeAR's "
+                      f"narrator sentences, out of fold: {share['share']:.2%} ({share['in_loaded_terms']} of "
+                      f"{share['occurrences']}; target <= 2 %)."]
+    return lines

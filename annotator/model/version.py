@@ -38,4 +38,11 @@ def version_digest(model) -> str:
                  quantised(np.ravel(model.ridge_.coef_), 5), quantised([model.ridge_.intercept_], 5),
                  quantised(model.calib_x_, 6), quantised(model.calib_y_, 6)):
         digest.update(np.int64(part.size).tobytes() + part.tobytes())
+    # which spans are emitted: the vetting word lists and the operating point's thresholds (a model
+    # fitted before them has neither, and keeps its version)
+    emitted = {"vetting": getattr(t, "vetting_", None),
+               "operating_point": {lab: round(float(r["threshold"]), 4)
+                                   for lab, r in (getattr(t, "operating_point_", None) or {}).items()}}
+    if emitted["vetting"] is not None or emitted["operating_point"]:
+        digest.update(builtins_digest(emitted).encode("utf-8"))
     return digest.hexdigest()

@@ -160,6 +160,8 @@ def training_report(model, output, *, dataset=None, top_terms=15, top_features=1
         "team": metrics.get("team"),
         "notes": metrics.get("notes", []),
         "spans": spans,
+        "operating_point": getattr(getattr(model, "tagger_", None), "operating_point_", None) or {},
+        "identity_share": metrics.get("identity_share"),
         "top_terms": top_terms_,
         "document_features": {"kinds": kinds, "cues": cues, "unnamed_bigrams": unnamed, "edge_mark": EDGE_MARK},
         "agreement": agree,

@@ -12,11 +12,13 @@ __all__ = ["KEEP_ERRORS", "RecordFormat", "ScoredChunk", "process_chunk"]
 
 @dataclass(frozen=True)
 class RecordFormat:
-    """What a chunk becomes: records with a count per label, bands among ``choices``, encoded as ``format``."""
+    """What a chunk becomes: records with a count per label, bands among ``choices``, encoded as ``format``;
+    ``cutoffs``: ``(label, min score)`` pairs of the spans kept (``("*", x)``: every label), None: all."""
 
     format: str
     labels: tuple
     choices: tuple
+    cutoffs: tuple | None = None
 
 
 #: Failed rows of a chunk whose (source, error) a :class:`ScoredChunk` keeps, for the run's summary.
@@ -37,7 +39,7 @@ class ScoredChunk(NamedTuple):
 
 def process_chunk(frame, model, spec: RecordFormat) -> ScoredChunk:
     """Score one chunk of articles with ``model`` and encode its records."""
-    records = score_records(frame, model, spec.labels, spec.choices)
+    records = score_records(frame, model, spec.labels, spec.choices, spec.cutoffs)
     bad = [r for r in records if r["error"] is not None]
     errors = tuple((r["source"] or r["id"], r["error"]) for r in bad[:KEEP_ERRORS])
     return ScoredChunk(encode(records, spec.format, spec.labels), len(records), len(bad), errors)

@@ -12,7 +12,8 @@ __all__ = ["score_files"]
 
 def score_files(inputs, output, *, model=None, format=None, jobs=None, resume=False, engine=None,
                 scheduler=None, chunksize=128, progress=None, text_column="text", id_column="id",
-                max_bytes=DEFAULT_MAX_BYTES, partition_size="auto", retries=3) -> ScoreSummary:
+                max_bytes=DEFAULT_MAX_BYTES, partition_size="auto", retries=3, min_score=None,
+                all_candidates=False) -> ScoreSummary:
     """Score article files into one record per input row (``annotator score``).
 
     Parameters
@@ -59,6 +60,11 @@ def score_files(inputs, output, *, model=None, format=None, jobs=None, resume=Fa
         Dask engine: how many more times a partition is tried after its task
         raised or its worker died (a ``LocalCluster``'s allowed worker deaths
         per task too; a running scheduler keeps its own setting).
+    min_score : float, optional
+        Keep the spans scoring at least this, whatever their label. Default: the model
+        tagger's operating point (per-label thresholds, ``operating_point_``).
+    all_candidates : bool
+        Keep every candidate span. The ``n_<label>`` counts follow the spans kept.
 
     Returns
     -------
@@ -77,5 +83,5 @@ def score_files(inputs, output, *, model=None, format=None, jobs=None, resume=Fa
     reader = ReaderOptions(chunksize=chunksize, text_column=text_column, id_column=id_column, max_bytes=max_bytes)
     job = build_job(inputs, output, model=model, format=format, jobs=jobs, resume=resume, engine=engine,
                     scheduler=scheduler, progress=progress, reader=reader, partition_size=partition_size,
-                    retries=retries)
+                    retries=retries, min_score=min_score, all_candidates=all_candidates)
     return run_dask(job) if job.engine == "dask" else run_local(job)

@@ -15,7 +15,7 @@ from .chunk import RecordFormat
 from .formats import resolve_format
 from .inputs import ReaderOptions, expand_inputs, file_sha256, inputs_fingerprint
 from .partitions import parse_size
-from .records import resolve_model
+from .records import resolve_model, span_cutoff_pairs
 from .storage import is_url, local_path
 
 __all__ = ["ScoringJob", "ScoreSummary", "build_job"]
@@ -195,11 +195,13 @@ def _no_urls(engine, output, paths) -> None:
 
 def build_job(inputs, output, *, model=None, format=None, jobs=None, resume=False, engine=None, scheduler=None,
               progress=None, reader: ReaderOptions = ReaderOptions(), partition_size="auto",
-              retries=3) -> ScoringJob:
+              retries=3, min_score=None, all_candidates=False) -> ScoringJob:
     """Check the options of :func:`score_files`, expand the inputs, load the model: the job.
 
     ``model`` is None (the shipped :data:`annotator.paths.DEFAULT_MODEL`), a model file, or a
-    loaded model. Raises :class:`AnnotatorError` on bad options, no inputs or an unloadable model.
+    loaded model. ``min_score`` / ``all_candidates``: which spans the records keep
+    (:func:`~annotator.scoring.records.span_cutoff_pairs`; default the model's operating point).
+    Raises :class:`AnnotatorError` on bad options, no inputs or an unloadable model.
     """
     engine = _engine(engine, scheduler)
     if not isinstance(reader.chunksize, int) or reader.chunksize < 1:
@@ -224,13 +226,13 @@ def build_job(inputs, output, *, model=None, format=None, jobs=None, resume=Fals
         model_path = None
     model = resolve_model(model)
     tax = load_taxonomy()
-    spec = RecordFormat(fmt, tax.label_ids, tax.rating_choices)
+    spec = RecordFormat(fmt, tax.label_ids, tax.rating_choices, span_cutoff_pairs(model, min_score, all_candidates))
     fingerprint = {
         "engine": engine,
         "inputs": inputs_fingerprint(paths),
         "model": _model_fingerprint(model, model_path),
         "options": {"format": fmt, **reader.fingerprint(), "labels": list(spec.labels),
-                    "choices": list(spec.choices)},
+                    "choices": list(spec.choices), "span_cutoffs": spec.cutoffs and [list(c) for c in spec.cutoffs]},
     }
     return ScoringJob(paths, output, engine, model, model_path, spec, reader, jobs=jobs, resume=resume,
                       scheduler=scheduler, progress=progress, fingerprint=fingerprint, location=location,

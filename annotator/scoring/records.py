@@ -11,11 +11,13 @@ from functools import lru_cache
 
 import pandas as pd
 
+from ..cues.operating import apply_cutoffs, span_cutoffs
 from ..model import load_model
 from ..paths import DEFAULT_MODEL
 from ..taxonomy import load_taxonomy
 
-__all__ = ["output_columns", "score", "score_records", "records_frame", "resolve_model", "one_line"]
+__all__ = ["output_columns", "score", "score_records", "span_cutoff_pairs", "records_frame", "resolve_model",
+           "one_line"]
 
 _SPAN_KEYS = ("label", "start", "end", "text", "score")
 _SPAN_KEY_SET = frozenset(_SPAN_KEYS)
@@ -96,8 +98,9 @@ def _spans(value) -> list:
     return out
 
 
-def _model_rows(res, n: int, labels, choices) -> list:
-    """Per-row results from the model's frame: dicts, or an error string for an invalid row."""
+def _model_rows(res, n: int, labels, choices, cutoffs=None) -> list:
+    """Per-row results from the model's frame: dicts, or an error string for an invalid row; only the
+    spans that reach ``cutoffs`` (:func:`~annotator.cues.operating.apply_cutoffs` pairs) are kept and counted."""
     if not isinstance(res, pd.DataFrame):
         raise TypeError(f"model returned {type(res).__name__}, not a DataFrame")
     if len(res) != n:
@@ -106,7 +109,8 @@ def _model_rows(res, n: int, labels, choices) -> list:
         if col not in res.columns:
             raise ValueError(f"model output has no '{col}' column")
     risks, bands, spans = res["risk"].tolist(), res["band"].tolist(), res["spans"].tolist()
-    counts = [res[f"n_{lab}"].tolist() if f"n_{lab}" in res.columns else None for lab in labels]
+    counts = [res[f"n_{lab}"].tolist() if f"n_{lab}" in res.columns and cutoffs is None else None for lab in labels]
+    cut = None if cutoffs is None else dict(cutoffs)
     rows = []
     for i in range(n):
         try:
@@ -116,7 +120,7 @@ def _model_rows(res, n: int, labels, choices) -> list:
             band = bands[i]
             if band not in choices:
                 raise ValueError(f"band {band!r} is not one of {', '.join(choices)}")
-            sp = _spans(spans[i])
+            sp = apply_cutoffs(_spans(spans[i]), cut)
             row = {"risk": risk, "band": band, "spans": sp}
             for lab, col in zip(labels, counts):
                 row[f"n_{lab}"] = int(col[i]) if col is not None else sum(d["label"] == lab for d in sp)
@@ -126,17 +130,17 @@ def _model_rows(res, n: int, labels, choices) -> list:
     return rows
 
 
-def _score_block(model, ids, texts, labels, choices) -> list:
+def _score_block(model, ids, texts, labels, choices, cutoffs=None) -> list:
     """Score rows; when the model raises, bisect so only the rows that fail become errors."""
     frame = pd.DataFrame({"id": pd.Series(ids, dtype=object), "text": pd.Series(texts, dtype=object)})
     try:
-        return _model_rows(_call_model(model, frame), len(ids), labels, choices)
+        return _model_rows(_call_model(model, frame), len(ids), labels, choices, cutoffs)
     except Exception as exc:
         if len(ids) == 1:
             return [f"scoring failed ({type(exc).__name__}: {exc})"]
     half = len(ids) // 2
-    return (_score_block(model, ids[:half], texts[:half], labels, choices)
-            + _score_block(model, ids[half:], texts[half:], labels, choices))
+    return (_score_block(model, ids[:half], texts[:half], labels, choices, cutoffs)
+            + _score_block(model, ids[half:], texts[half:], labels, choices, cutoffs))
 
 
 # --- records --------------------------------------------------------------------------------------
@@ -149,8 +153,9 @@ def _column(frame: pd.DataFrame, name: str, n: int) -> list:
     return [None if _missing(v) else str(v) for v in frame[name].tolist()]
 
 
-def score_records(frame: pd.DataFrame, model, labels, choices) -> list:
-    """Records (plain Python values, None for missing) for every row of an articles frame."""
+def score_records(frame: pd.DataFrame, model, labels, choices, cutoffs=None) -> list:
+    """Records (plain Python values, None for missing) for every row of an articles frame; spans
+    below ``cutoffs`` (``(label, min score)`` pairs, see :func:`span_cutoff_pairs`) left out."""
     n = len(frame)
     ids = _column(frame, "id", n)
     texts = frame["text"].tolist() if "text" in frame else [None] * n
@@ -162,7 +167,8 @@ def score_records(frame: pd.DataFrame, model, labels, choices) -> list:
             errors[i] = f"{sources[i] or ids[i]}: no text"
         if errors[i] is None:
             todo.append(i)
-    results = _score_block(model, [ids[i] for i in todo], [texts[i] for i in todo], labels, choices) if todo else []
+    results = (_score_block(model, [ids[i] for i in todo], [texts[i] for i in todo], labels, choices, cutoffs)
+               if todo else [])
     scored = dict(zip(todo, results))
     empty = {"risk": None, "band": None, "spans": None, **{f"n_{lab}": None for lab in labels}}
     records = []
@@ -188,7 +194,14 @@ def records_frame(records: list, labels, index=None) -> pd.DataFrame:
     return out
 
 
-def score(frame: pd.DataFrame, model=None) -> pd.DataFrame:
+def span_cutoff_pairs(model, min_score=None, all_candidates=False):
+    """The span cutoffs of a scoring run as ``(label, min score)`` pairs (None: every candidate):
+    the operating point of ``model``'s tagger by default (:func:`~annotator.cues.operating.span_cutoffs`)."""
+    cut = span_cutoffs(getattr(model, "tagger_", None), min_score, all_candidates)
+    return None if cut is None else tuple(sorted(cut.items()))
+
+
+def score(frame: pd.DataFrame, model=None, min_score=None, all_candidates=False) -> pd.DataFrame:
     """Score an articles frame in memory.
 
     Parameters
@@ -201,6 +214,11 @@ def score(frame: pd.DataFrame, model=None) -> pd.DataFrame:
         A fitted model (``model.score(frame)``, see :mod:`annotator.model`) or a
         callable with the same contract, or a model file path. Default: the
         shipped model, loaded once per process.
+    min_score : float or None
+        Emit the spans scoring at least this, whatever their label. None: the model tagger's
+        operating point (``operating_point_``: per-label thresholds of stated held-out precision).
+    all_candidates : bool
+        Emit every candidate span (the counts follow the spans emitted).
 
     Returns
     -------
@@ -213,5 +231,6 @@ def score(frame: pd.DataFrame, model=None) -> pd.DataFrame:
     """
     model = resolve_model(model)
     tax = load_taxonomy()
-    records = score_records(frame, model, tax.label_ids, tax.rating_choices)
+    cutoffs = span_cutoff_pairs(model, min_score, all_candidates)
+    records = score_records(frame, model, tax.label_ids, tax.rating_choices, cutoffs)
     return records_frame(records, tax.label_ids, frame.index)

@@ -18,10 +18,11 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from ..cues.operating import apply_cutoffs, span_cutoffs
 from ..errors import AnnotatorError
 from ..paths import DEFAULT_MODEL
 
-__all__ = ["Preannotation", "is_framing_model", "holds_framing_model", "preannotate"]
+__all__ = ["Preannotation", "is_framing_model", "holds_framing_model", "preannotate", "version_suffix"]
 
 
 class Preannotation(NamedTuple):
@@ -53,9 +54,28 @@ def holds_framing_model(path: str | os.PathLike | None = None) -> bool:
     return any(t.rsplit(".", 1)[-1] == "FramingModel" for t in types)
 
 
-def preannotate(predictor, texts: list[str]) -> list[Preannotation]:
-    """One :class:`Preannotation` per text, from a cue tagger or a framing model (see the module docstring)."""
-    if is_framing_model(predictor):
+def version_suffix(min_score=None, all_candidates=False) -> str:
+    """What a push appends to the ``model_version`` of its predictions when they are not the
+    operating point's spans (``@all-candidates``, ``@min-score-0.3``), so that they are told apart."""
+    if all_candidates:
+        return "@all-candidates"
+    return "" if min_score is None else f"@min-score-{float(min_score):g}"
+
+
+def preannotate(predictor, texts: list[str], min_score=None, all_candidates=False) -> list[Preannotation]:
+    """One :class:`Preannotation` per text, from a cue tagger or a framing model (see the module docstring).
+
+    Spans: those at or above the tagger's operating point (``operating_point_``, per label), or
+    ``min_score`` for every label, or every candidate (``all_candidates``); see
+    :func:`annotator.cues.operating.span_cutoffs`.
+    """
+    framing = is_framing_model(predictor)
+    cut = span_cutoffs(getattr(predictor, "tagger_", None) if framing else predictor, min_score, all_candidates)
+    return [p._replace(spans=apply_cutoffs(p.spans, cut)) for p in _preannotate(predictor, texts, framing)]
+
+
+def _preannotate(predictor, texts, framing) -> list[Preannotation]:
+    if framing:
         scored = predictor.score(pd.DataFrame({"id": [str(i) for i in range(len(texts))], "text": list(texts)}),
                                  evidence=0)
         if len(scored) != len(texts):

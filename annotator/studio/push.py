@@ -21,7 +21,7 @@ from ..articles import iter_articles
 from ..errors import AnnotatorError
 from ..taxonomy import Taxonomy, load_taxonomy
 from .client import Studio, connect
-from .preannotate import Preannotation, preannotate
+from .preannotate import Preannotation, preannotate, version_suffix
 from .predictions import build_prediction
 from .task_data import json_value, task_data
 from .tasks import KnownTask, existing_tasks, import_tasks
@@ -60,6 +60,7 @@ class _Push:
     unit: str
     known: dict[str, KnownTask]
     seen: set[str] = field(default_factory=set)
+    spans: dict = field(default_factory=dict)  # min_score / all_candidates for preannotate
 
 
 @dataclass
@@ -75,7 +76,8 @@ class _ChunkPlan:
 
 def push(articles, project: str, *, tagger=None, url: str | None = None, api_key: str | None = None,
          studio: Studio | None = None, taxonomy: Taxonomy | None = None, chunk_size: int = 1000,
-         progress: bool = True, offset_unit: str = "codepoint", data_dir=None) -> pd.DataFrame:
+         progress: bool = True, offset_unit: str = "codepoint", data_dir=None, min_score=None,
+         all_candidates=False) -> pd.DataFrame:
     """Import articles into the Label Studio project ``project`` as tasks with pre-annotations.
 
     Parameters
@@ -101,6 +103,11 @@ def push(articles, project: str, *, tagger=None, url: str | None = None, api_key
         The server: a :class:`Studio`, or what :func:`resolve_connection` takes.
     chunk_size : int
         Tasks per ``import_tasks`` call.
+    min_score, all_candidates :
+        Which spans pre-annotate: by default those at or above the tagger's operating point
+        (per-label thresholds of stated held-out precision); ``min_score``: one threshold for
+        every label; ``all_candidates``: every candidate. Each region carries its score. Other
+        than the default, the predictions' ``model_version`` says so (``@all-candidates``).
 
     Returns
     -------
@@ -116,9 +123,11 @@ def push(articles, project: str, *, tagger=None, url: str | None = None, api_key
     taxonomy = taxonomy or load_taxonomy()
     studio = studio or connect(url, api_key, data_dir=data_dir)
     proj, created = studio.ensure_project(project, taxonomy)
-    run = _Push(studio, proj.id, taxonomy, tagger,
-                str(getattr(tagger, "model_version", "")) if tagger is not None else None, offset_unit,
-                {} if created else existing_tasks(studio, proj.id))
+    version = (str(getattr(tagger, "model_version", "")) + version_suffix(min_score, all_candidates)
+               if tagger is not None else None)
+    run = _Push(studio, proj.id, taxonomy, tagger, version, offset_unit,
+                {} if created else existing_tasks(studio, proj.id),
+                spans={"min_score": min_score, "all_candidates": all_candidates})
     rows: list[PushRow] = []
     total = len(articles) if isinstance(articles, pd.DataFrame) else None
     bar = tqdm(total=total, unit="article", desc=f"push {project}", disable=not progress, file=sys.stderr,
@@ -190,7 +199,7 @@ def _task(run: _Push, rec, pre: Preannotation | None) -> dict:
 
 def _import_new(run: _Push, recs: list) -> list[PushRow]:
     texts = [r.text for r in recs]
-    pres = preannotate(run.tagger, texts) if run.tagger is not None else [None] * len(recs)
+    pres = preannotate(run.tagger, texts, **run.spans) if run.tagger is not None else [None] * len(recs)
     tasks = [_task(run, rec, pre) for rec, pre in zip(recs, pres)]
     ids = import_tasks(run.studio, run.project_id, tasks)
     out = []
@@ -203,7 +212,7 @@ def _import_new(run: _Push, recs: list) -> list[PushRow]:
 
 
 def _add_predictions(run: _Push, updates: list[_Update]) -> list[PushRow]:
-    pres = preannotate(run.tagger, [u.text for u in updates])
+    pres = preannotate(run.tagger, [u.text for u in updates], **run.spans)
     preds = []
     for u, pre in zip(updates, pres):
         p = _prediction(run, u.text, pre)

@@ -89,7 +89,7 @@ def _span_lines(rows: list) -> list:
     if not rows:
         return []
     tab = pd.DataFrame(rows)
-    tab = tab[tab["metric"].isin(["span", "sentence"])]
+    tab = tab[tab["metric"].isin(["span", "operating", "sentence"])]
     tab = tab.assign(label=[lab if lab.count("+") < 2 else "all labels" for lab in tab["label"]])
     cols = [c for c in ("corpus", "label", "metric", "precision", "recall", "f1", "articles", "gold_spans") if c in tab]
     text = tab[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}")

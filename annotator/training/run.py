@@ -131,9 +131,10 @@ def _cv_pool(workers: int):
         yield pool
 
 
-def _span_figures(data: TrainingData, model, weight, span_cv, stages, pending=None) -> list:
-    """The cross-validated span figures: from ``pending`` folds (started in worker processes by
-    :func:`start_cross_validation`) or, without them, fitted here one fold after the other."""
+def _span_figures(data: TrainingData, model, weight, span_cv, stages, pending=None) -> tuple:
+    """(span table rows, identity-word share on PolNeAR's narrator sentences or None), out of fold:
+    from ``pending`` folds (started in worker processes by :func:`start_cross_validation`) or,
+    without them, fitted here one fold after the other."""
     annot = _annotates(data)
     if pending is not None:
         stages(f"span cross-validation: {span_cv} folds grouped by article (in worker processes)")
@@ -143,9 +144,10 @@ def _span_figures(data: TrainingData, model, weight, span_cv, stages, pending=No
         with stages.watch(prefix="span cross-validation: "):
             table = cross_validate_tagger(_weighted_dataset(data, weight), lambda: clone(model.tagger_), annot,
                                           n_splits=span_cv, progress=stages)
+    share = table.attrs.get("identity_share")
     team = set(data.team.articles["corpus"])
     table = span_counts(data.dataset, table, annot)
-    return table.assign(team=table["corpus"].isin(team)).to_dict(orient="records")
+    return table.assign(team=table["corpus"].isin(team)).to_dict(orient="records"), share
 
 
 def train(sources=("corpora",), *, data_dir=None, limit=None, span_cv=3, progress=None, base_corpora=PUBLIC_CORPORA,
@@ -208,7 +210,8 @@ def train(sources=("corpora",), *, data_dir=None, limit=None, span_cv=3, progres
         stages("fitted the tagger and the document model")
         metrics = _figures(data, frame, model, plan, notes, n_team, team_weight, stages)
         if span_cv:
-            metrics["spans"] = _span_figures(data, model, team_weight, span_cv, stages, pending)
+            metrics["spans"], metrics["identity_share"] = _span_figures(data, model, team_weight, span_cv, stages,
+                                                                         pending)
     metrics["seconds"] = round(stages.elapsed(), 1)
     stages("done")
     model.metrics_ = metrics

@@ -18,9 +18,12 @@ from ...taxonomy import load_taxonomy
 from ..decoding import sigmoid, tune_threshold
 from ..features import sentiment_lexicon
 from ..lexicons import span_edge_words
+from ..operating import TARGET_PRECISION
 from ..rules import RuleSet, builtins_digest, live_rule_set
 from ..tokens import sentence_spans
 from .context import context_design, select_context
+from ..vetting import live_vetting
+from .heldout import operating_point
 from .prediction import TaggedBatch, analyze_batch, heads, lookups, rule_matcher, token_ids, token_scores
 from .span_filter import fit_span_filter
 from .training import TokenDesign, fit_classifiers, tokenised_articles, tuning_parts
@@ -91,6 +94,8 @@ class CueTagger(BaseEstimator, TransformerMixin):
         candidate of its sentence, its length and position, the words at its edges), fitted on
         the tuning articles' held-out scores; its label is the group's most probable one. None
         (or no tuning split): each label decoded on its own.
+    target_precision : float
+        The held-out span precision each label's operating point aims for (``operating_point_``).
 
     Attributes
     ----------
@@ -138,15 +143,27 @@ class CueTagger(BaseEstimator, TransformerMixin):
         fitted before the rules were frozen into it has no ``rules_``: it copies the live files'
         rules on first use (:meth:`frozen_rules`) and keeps them from then on (its stored
         ``model_version`` is left as it was).
+    vetting_ : dict
+        The span vetting tests copied at fit (:func:`~annotator.cues.vetting.live_vetting`: identity
+        descriptors never form a loaded term, pronouns never a named source); prediction uses only
+        this copy. A tagger fitted before it has none and vets nothing.
+    operating_point_ : dict
+        Per label: the lowest span score (``threshold``) at which the spans of the held-out tuning
+        articles (held-out token scores, the span filter's cross-fitted scores, the frozen rules,
+        vetting: what prediction emits) reach ``target_precision``, with the held-out ``precision``
+        and ``recall`` there (:func:`~annotator.cues.operating.choose_threshold`). Empty without a
+        tuning split. ``tag``, ``score`` and ``push`` emit only spans at or above it by default.
     model_version : str
-        ``cue-tagger-`` and a hash of the score tables, the frozen rules and the edge words.
+        ``cue-tagger-`` and a hash of the score tables, the frozen rules, the edge words, the
+        vetting tests and the operating point.
     """
 
     def __init__(self, labels=None, window=2, min_count=2, alpha=1e-5, epochs=8, class_weight=None,
                  use_rules=True, tune_fraction=0.2, threshold=0.5, random_state=0, char_ngrams=4,
                  solver="sgd", tune_folds=0, span_length_power=0.5, context=(3, 8), context_words=300,
-                 context_labels=None, span_filter=(0.2, 0.07)):
+                 context_labels=None, span_filter=(0.2, 0.07), target_precision=TARGET_PRECISION):
         self.labels = labels
+        self.target_precision = target_precision
         self.span_filter = span_filter
         self.context_labels = context_labels
         self.context = context
@@ -202,15 +219,18 @@ class CueTagger(BaseEstimator, TransformerMixin):
         self.fit_report_ = {}
         held = self._tune(arts, Xdoc, context_j, design.window_cols) if (part >= 0).any() else None
         self.filter_labels_ = None
+        filter_held = None
         if self.span_filter and context_j and (part >= 0).any():
-            self._fit_span_filter(arts, held, context_j, len(design.vocab))
+            filter_held = self._fit_span_filter(arts, held, context_j, len(design.vocab))
         coefs, self.intercepts_ = fit_classifiers(self, Xdoc, arts.lengths, arts.docs, context_j, design.window_cols)
         self.fit_report_.update(skipped)
         folded = design.fold(coefs, L, context_cols if context_j else None)
         self.tables_, self.feature_names_, self.feature_weights_, self.context_tables_ = folded
         self.vocabulary_ = "\n".join(design.words)
         self.rules_ = live_rule_set().to_builtins()
+        self.vetting_ = live_vetting()
         self.__dict__.pop("_lookup_cache", None)
+        self.operating_point_ = {} if held is None else operating_point(self, texts, arts, held, filter_held)
         self.model_version = self._version()
         return self
 
@@ -267,15 +287,22 @@ class CueTagger(BaseEstimator, TransformerMixin):
             return
         fitted = fit_span_filter(self, n_vocab, js, td, held, arts.segs, arts.bounds, arts.ids, arts.starts,
                                  arts.ends, arts.y)
-        if fitted is not None:
-            attrs, self.fit_report_["span_filter"] = fitted
-            for name, value in attrs.items():
-                setattr(self, name, value)
+        if fitted is None:
+            return None
+        attrs, self.fit_report_["span_filter"], held_scores = fitted
+        for name, value in attrs.items():
+            setattr(self, name, value)
+        return held_scores
 
     def _version(self) -> str:
-        """``cue-tagger-`` and a hash of the score tables, the frozen rules and the edge words."""
+        """``cue-tagger-`` and a hash of the score tables, the frozen rules, the edge words, the vetting
+        tests and the operating point."""
         digest = hashlib.sha1(np.ascontiguousarray(self.tables_).tobytes())
-        digest.update(builtins_digest({"rules": self.rules_, "edge_words": self.edge_words_}).encode())
+        digest.update(builtins_digest({"rules": self.rules_, "edge_words": self.edge_words_,
+                                       "vetting": self.vetting_,
+                                       # thresholds only, rounded above the span filter's last-bit noise
+                                       "operating_point": {lab: round(float(r["threshold"]), 4)
+                                                           for lab, r in self.operating_point_.items()}}).encode())
         return f"cue-tagger-{digest.hexdigest()[:10]}"
 
     # -- the frozen rules ---------------------------------------------------------------------
@@ -369,6 +396,5 @@ class CueTagger(BaseEstimator, TransformerMixin):
         return np.array([f"{lab}_per_1k_words" for lab in self.labels_] + [f"{lab}_mean_score" for lab in self.labels_])
 
 
-#: The class paths a model loader must trust for the cue tagger: model files written before the
-#: cues package was split name ``annotator.cues.CueTagger`` (still importable from there).
+#: The class paths a model loader trusts for the tagger (files older than the split: ``annotator.cues.CueTagger``).
 TRUSTED_TYPES = ["annotator.cues.CueTagger", f"{CueTagger.__module__}.{CueTagger.__qualname__}"]

@@ -17,11 +17,12 @@ from ..decoding import runs, sigmoid
 from ..features import token_features
 from ..matching import RuleMatcher
 from ..tokens import ABBREVIATIONS, sentence_spans, segments_flat, tokenize_flat
+from ..vetting import Vetting, vet_spans
 from ..voice import add_voice
 from .context import context_lookup, context_scores
 from .span_filter import HeadLookup, filtered_spans, head_lookup
 
-__all__ = ["TaggedBatch", "Lookups", "lookups", "token_ids", "token_scores", "analyze_batch"]
+__all__ = ["TaggedBatch", "Lookups", "lookups", "token_ids", "token_scores", "analyze_batch", "held_out_spans"]
 
 
 @dataclass
@@ -61,6 +62,7 @@ class Lookups:
     unknown: dict = field(default_factory=dict)  # score deltas of out-of-vocabulary tokens
     matcher: RuleMatcher | None = None  # the frozen rules (built on first use)
     heads: HeadLookup | None = None  # the span filter's head test (built on first use)
+    vetting: Vetting | None = None  # the frozen vetting tests (None: the tagger has none)
 
 
 def _build_lookups(est) -> Lookups:
@@ -84,8 +86,10 @@ def _build_lookups(est) -> Lookups:
     tables = [np.ascontiguousarray(t, dtype=np.float32).view(np.dtype((np.void, 4 * t.shape[1]))).ravel()
               for t in est.tables_.transpose(1, 2, 0)]
     ctx = getattr(est, "context_tables_", None)
+    vetting = getattr(est, "vetting_", None)
     return Lookups({t: i for i, t in enumerate(words)}, lex, {n: i for i, n in enumerate(names)}, tables,
-                   abbreviation, edges, None if ctx is None else context_lookup(ctx))
+                   abbreviation, edges, None if ctx is None else context_lookup(ctx),
+                   vetting=None if vetting is None else Vetting.from_builtins(vetting))
 
 
 def lookups(est) -> Lookups:
@@ -190,17 +194,47 @@ def token_scores(est, toks, ids=None, offsets=None, bounds=None):
     return sigmoid(z)
 
 
-def analyze_batch(est, texts) -> TaggedBatch:
-    """One vectorised pass over several texts: tokens, vocabulary ids, token probabilities
-    and spans (decoded, span-filtered, with the frozen rules, merged, with their voice) of each."""
-    flat = tokenize_flat(texts)
-    ids = token_ids(est, flat.tokens)
+def _segments(est, texts, flat, ids):
+    """(segment flags, sentence bounds) of tokenised texts."""
     lk = lookups(est)
     edges = None if lk.edges is None else (lk.edges[0].take(ids), lk.edges[1].take(ids))
     seg = segments_flat("".join(texts), flat.tokens, flat.gstarts, flat.gends, flat.offsets, ids, lk.abbreviation,
                         edges)
-    bounds = sentence_spans(seg.stop, seg.brk)
+    return seg, sentence_spans(seg.stop, seg.brk)
+
+
+def analyze_batch(est, texts) -> TaggedBatch:
+    """One vectorised pass over several texts: tokens, vocabulary ids, token probabilities
+    and spans (decoded, span-filtered, with the frozen rules, merged, vetted, with their voice) of each."""
+    flat = tokenize_flat(texts)
+    ids = token_ids(est, flat.tokens)
+    seg, bounds = _segments(est, texts, flat, ids)
     probs = token_scores(est, flat.tokens, ids, flat.offsets, bounds)
+    spans = _decode(est, texts, flat, ids, seg, bounds, probs)
+    return TaggedBatch(flat.offsets, flat.tokens, flat.starts, flat.ends, ids, probs, spans)
+
+
+def held_out_spans(est, texts, probs, filter_scores=None) -> list:
+    """Spans of ``texts`` decoded as :func:`analyze_batch` does, from given token probabilities
+    (``probs``: one tokens × labels array per text, e.g. held-out scores at fit).
+
+    ``filter_scores``: the span filter's score of each candidate of the texts, in order (e.g. its
+    cross-fitted scores); used only when their number matches the candidates found.
+    """
+    flat = tokenize_flat(texts)
+    ids = token_ids(est, flat.tokens)
+    seg, bounds = _segments(est, texts, flat, ids)
+    P = np.concatenate(probs).astype(np.float32) if probs else np.zeros((0, len(est.labels_)), np.float32)
+    if len(P) != len(flat.tokens):
+        raise ValueError(f"{len(P)} token scores for {len(flat.tokens)} tokens")
+    return _decode(est, texts, flat, ids, seg, bounds, P, filter_scores, voice=False)
+
+
+def _decode(est, texts, flat, ids, seg, bounds, probs, filter_scores=None, voice=True) -> list:
+    """Span dicts per text from token probabilities: hysteresis runs, the span filter, the frozen
+    rules, merged per label, then vetted (:func:`~annotator.cues.vetting.vet_spans`) and, with
+    ``voice``, given their voice (:func:`~annotator.cues.voice.add_voice`; the held-out spans of the
+    operating point need none)."""
     items = [[] for _ in texts]
     group = getattr(est, "filter_labels_", None)
     for j, lab in enumerate(est.labels_):
@@ -212,7 +246,7 @@ def analyze_batch(est, texts) -> TaggedBatch:
             items[t].append((lab, s, e, sc))
     if group is not None:
         filtered_spans(est, heads(est) if getattr(est, "filter_heads_", "") else None, probs, seg, bounds, ids,
-                       flat, texts, items)
+                       flat, texts, items, filter_scores)
     if est.use_rules:
         # rules' spans are added to the span filter's too: with the source rules' precision at
         # 0.8-1.0 on PolNeAR this adds 0.003 to the sources' span F1 (when a rule of precision
@@ -220,5 +254,8 @@ def analyze_batch(est, texts) -> TaggedBatch:
         found = rule_matcher(est).apply(texts, flat.tokens, flat.starts, flat.ends, flat.offsets, ids)
         for t, hits in enumerate(found):
             items[t].extend((h.label, h.start, h.end, h.score) for h in hits)
-    spans = [add_voice(_merge(it, text), text) for it, text in zip(items, texts)]
-    return TaggedBatch(flat.offsets, flat.tokens, flat.starts, flat.ends, ids, probs, spans)
+    vetting = lookups(est).vetting
+    spans = [_merge(it, text) for it, text in zip(items, texts)]
+    if vetting is not None:
+        spans = [vet_spans(ss, text, vetting) for ss, text in zip(spans, texts)]
+    return [add_voice(ss, text) for ss, text in zip(spans, texts)] if voice else spans

@@ -47,8 +47,8 @@ def _candidate_rows(js, td, held, segs_all, bounds_all, ids_all, starts_all, end
 
 
 def _best_threshold(lr, X, target, doc, rows):
-    """(span F1, threshold): the decision threshold by span F1 of two-fold cross-fitted filter scores
-    (folds by article)."""
+    """(span F1, threshold, cross-fitted scores): the decision threshold by span F1 of two-fold
+    cross-fitted filter scores (folds by article)."""
     half = doc % 2
     score = np.zeros(len(target))
     for h in (0, 1):
@@ -62,7 +62,7 @@ def _best_threshold(lr, X, target, doc, rows):
         f1 = span_prf(gold, pred)["f1"]
         if f1 > best[0]:
             best = (f1, t)
-    return best
+    return best + (score,)
 
 
 def _head_attributes(labels, js) -> dict:
@@ -83,8 +83,9 @@ def fit_span_filter(est, V, js, td, held, segs_all, bounds_all, ids_all, starts_
     """Fit the span filter of labels ``js`` on the candidates of the tuning articles ``td``
     (``held``: their held-out token scores; ``V``: the vocabulary size).
 
-    Returns the fitted attributes (``filter_labels_``, ``filter_coef_``, ...) and the
-    ``fit_report_["span_filter"]`` entry, or None when there are too few candidates or one class.
+    Returns the fitted attributes (``filter_labels_``, ``filter_coef_``, ...), the
+    ``fit_report_["span_filter"]`` entry and the cross-fitted score of each candidate per tuning
+    article (a dict), or None when there are too few candidates or one class.
     """
     high, low = est.span_filter
     rows = _candidate_rows(js, td, held, segs_all, bounds_all, ids_all, starts_all, ends_all, y, est.labels_, V,
@@ -117,7 +118,8 @@ def fit_span_filter(est, V, js, td, held, segs_all, bounds_all, ids_all, starts_
     attrs.update(_head_attributes(est.labels_, js))
     report = {"labels": [est.labels_[j] for j in js], "candidates": int(len(target)), "threshold": best[1],
               "tune_f1": round(best[0], 4)}
-    return attrs, report
+    held_scores = {i: best[2][doc == d] for d, i in enumerate(td)}
+    return attrs, report, held_scores
 
 
 class HeadLookup(NamedTuple):
@@ -138,11 +140,13 @@ def head_lookup(est) -> HeadLookup:
     return HeadLookup(re.compile(est.filter_heads_, re.I), flags)
 
 
-def filtered_spans(est, heads, probs, seg, bounds, ids, flat, texts, items):
+def filtered_spans(est, heads, probs, seg, bounds, ids, flat, texts, items, scores=None):
     """Decode the filter's labels together, keep the candidates the filter accepts, and append them
     to ``items`` (per text, ``(label, start, end, score)``); ``heads``: :func:`head_lookup` or None.
 
-    ``flat``: the texts' :class:`~annotator.cues.tokens.FlatTokens`.
+    ``flat``: the texts' :class:`~annotator.cues.tokens.FlatTokens`; ``scores``: the filter's score
+    of each candidate, used instead of its own when given and of the right length (e.g. cross-fitted
+    scores of its training candidates, for a held-out operating point).
     """
     group = est.filter_labels_
     high, low = est.span_filter
@@ -151,6 +155,8 @@ def filtered_spans(est, heads, probs, seg, bounds, ids, flat, texts, items):
     for k in range(FILTER_SLOTS):
         z += est.filter_words_[k][slots[:, k]]
     score = sigmoid(z)
+    if scores is not None and len(scores) == len(score):
+        score = np.asarray(scores, dtype=float)
     keep = score >= est.filter_threshold_
     a, b, score, best = a[keep], b[keep], score[keep], group[best[keep]]
     spans = zip(flat.art[a].tolist(), flat.starts[a].tolist(), flat.ends[b - 1].tolist(), score.tolist())
