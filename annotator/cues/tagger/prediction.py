@@ -17,7 +17,8 @@ from ..decoding import runs, sigmoid
 from ..features import token_features
 from ..matching import RuleMatcher
 from ..tokens import ABBREVIATIONS, sentence_spans, segments_flat, tokenize_flat
-from ..voice import add_voice
+from ..reported import VoiceTable, voice_table
+from ..voice import add_voice, batch_quotes
 from .context import context_lookup, context_scores
 from .span_filter import HeadLookup, filtered_spans, head_lookup
 
@@ -39,12 +40,14 @@ class TaggedBatch:
     ids: np.ndarray
     probs: np.ndarray  # (n_tokens, n_labels)
     spans: list  # per text: span dicts
+    quotes: list = field(default_factory=list)  # per text: annotator.cues.voice.Quote regions
 
     def article(self, i: int) -> dict:
         """Text ``i`` as a dict: ``tokens``, ``starts``, ``ends``, ``ids``, ``probs``, ``spans``."""
         a, b = int(self.offsets[i]), int(self.offsets[i + 1])
         return {"tokens": self.tokens[a:b], "starts": self.starts[a:b], "ends": self.ends[a:b],
-                "ids": self.ids[a:b], "probs": self.probs[a:b], "spans": self.spans[i]}
+                "ids": self.ids[a:b], "probs": self.probs[a:b], "spans": self.spans[i],
+                "quotes": self.quotes[i] if self.quotes else []}
 
 
 @dataclass
@@ -61,6 +64,7 @@ class Lookups:
     unknown: dict = field(default_factory=dict)  # score deltas of out-of-vocabulary tokens
     matcher: RuleMatcher | None = None  # the frozen rules (built on first use)
     heads: HeadLookup | None = None  # the span filter's head test (built on first use)
+    voice: VoiceTable | None = None  # token classes for reported speech (built on first use)
 
 
 def _build_lookups(est) -> Lookups:
@@ -220,5 +224,10 @@ def analyze_batch(est, texts) -> TaggedBatch:
         found = rule_matcher(est).apply(texts, flat.tokens, flat.starts, flat.ends, flat.offsets, ids)
         for t, hits in enumerate(found):
             items[t].extend((h.label, h.start, h.end, h.score) for h in hits)
-    spans = [add_voice(_merge(it, text), text) for it, text in zip(items, texts)]
-    return TaggedBatch(flat.offsets, flat.tokens, flat.starts, flat.ends, ids, probs, spans)
+    spans = [_merge(it, text) for it, text in zip(items, texts)]
+    if lk.voice is None:
+        lk.voice = voice_table(est.vocabulary_.split("\n") if est.vocabulary_ else [])
+    quotes = batch_quotes(texts, flat, ids, bounds, lk.voice)
+    for sp, text, q in zip(spans, texts, quotes):
+        add_voice(sp, text, q)
+    return TaggedBatch(flat.offsets, flat.tokens, flat.starts, flat.ends, ids, probs, spans, quotes)
