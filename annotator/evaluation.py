@@ -15,8 +15,9 @@ from .corpora import PUBLIC_CORPORA, load_corpora
 from .corpus_mapping import corpus_mapping
 from .cues.tagger.estimator import CueTagger
 from .spans import exact_prf, sentence_prf, span_prf
+from .voice_evaluation import measure_voice
 
-__all__ = ["cross_validate_tagger", "evaluate_cues"]
+__all__ = ["cross_validate_tagger", "evaluate_cues", "evaluate_voice"]
 
 
 def cross_validate_tagger(dataset, make_tagger, annotates: dict, n_splits=5, progress=None) -> pd.DataFrame:
@@ -82,3 +83,10 @@ def evaluate_cues(corpora=PUBLIC_CORPORA, n_splits=5, data_dir=None, limit=None,
     mapping = corpus_mapping()
     annotates = {c: mapping[c]["annotates"] for c in corpora}
     return cross_validate_tagger(dataset, lambda: CueTagger(**tagger_params), annotates, n_splits, progress)
+
+
+def evaluate_voice(data_dir=None, limit=None, progress=None) -> pd.DataFrame:
+    """Quoted and reported speech (:func:`annotator.cues.voice.find_quotes`) against PolNeAR's
+    attributions, per rule variant, on all articles, on two halves and per publisher
+    (:func:`annotator.voice_evaluation.measure_voice`). Rules, not a fitted model: no folds."""
+    return measure_voice(data_dir=data_dir, limit=limit, progress=progress)

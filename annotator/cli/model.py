@@ -47,6 +47,9 @@ def rules_command(write, data_dir):
 def evaluate_command(corpora, folds, limit, json_out):
     """Cross-validated span precision / recall / F1 of the cue tagger on the shared corpora.
 
+    With PolNeAR among the corpora, also how well quoted and reported speech is found (voice:
+    words inside attributed content, and their sources), per rule variant.
+
     \b
     Examples:
       annotator evaluate --corpus ptc --folds 3 --limit 200   # a quick look
@@ -60,10 +63,20 @@ def evaluate_command(corpora, folds, limit, json_out):
                           progress=lambda msg: click.echo(msg, err=True))
     click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     click.echo(f"annotator: {folds}-fold cross-validation in {time.perf_counter() - t0:.0f} s", err=True)
+    voice = None
+    if "polnear" in (corpora or PUBLIC_CORPORA):
+        from ..evaluation import evaluate_voice
+
+        voice = evaluate_voice(limit=limit, progress=lambda msg: click.echo(msg, err=True))
+        click.echo("\nvoice (words inside attributed content, and sources) on PolNeAR:")
+        click.echo(voice.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     if json_out:
         from ..io import write_text_atomic
 
-        write_text_atomic(json_out, table.to_json(orient="records", indent=1))
+        out = table.to_json(orient="records", indent=1)
+        if voice is not None:
+            out = '{"cues": ' + out + ', "voice": ' + voice.to_json(orient="records", indent=1) + "}"
+        write_text_atomic(json_out, out)
 
 
 @click.command("train", short_help="Train the framing model on a team's datasets and/or corpora.")
