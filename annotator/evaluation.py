@@ -29,9 +29,11 @@ from .cues.vetting import Vetting, identity_occurrences, live_vetting
 from .errors import AnnotatorError
 from .neutral_text import objective_sentences, polnear_narrator_regions
 from .spans import exact_prf, sentence_prf, span_prf
+from .voice_evaluation import measure_voice
 
 __all__ = ["cross_validate_tagger", "start_cross_validation", "PendingCV", "CVInputs", "FoldRun", "cv_inputs", "run_fold",
-           "evaluate_cues", "identity_share", "describe_operating_point", "NEUTRAL_SETS", "IDENTITY_SHARE_TARGET"]
+           "evaluate_cues", "identity_share", "describe_operating_point", "NEUTRAL_SETS", "IDENTITY_SHARE_TARGET",
+           "evaluate_voice"]
 
 #: The share of identity-word occurrences inside loaded-term spans on neutral text aimed for.
 IDENTITY_SHARE_TARGET = 0.02
@@ -320,3 +322,10 @@ def describe_operating_point(table: pd.DataFrame) -> str:
         eg = "; e.g. " + ", ".join(f'"{x}"' for x in res["examples"][:3]) if res.get("examples") else ""
         lines.append(f"  {name}: {res['share']:.2%} ({res['in_loaded_terms']} of {res['occurrences']} occurrences){eg}")
     return "\n".join(lines)
+
+
+def evaluate_voice(data_dir=None, limit=None, progress=None) -> pd.DataFrame:
+    """Quoted and reported speech (:func:`annotator.cues.voice.find_quotes`) against PolNeAR's
+    attributions, per rule variant, on all articles, on two halves and per publisher
+    (:func:`annotator.voice_evaluation.measure_voice`). Rules, not a fitted model: no folds."""
+    return measure_voice(data_dir=data_dir, limit=limit, progress=progress)

@@ -139,7 +139,10 @@ def test_score_frame_contract(model, texts):
         for lab in LABELS:
             assert row[f"n_{lab}"] == sum(d["label"] == lab for d in row["spans"])
         for d in row["spans"]:
-            assert list(d) == ["label", "start", "end", "text", "score"]
+            assert list(d)[:6] == ["label", "start", "end", "text", "score", "voice"]
+            assert set(d) <= {"label", "start", "end", "text", "score", "voice", "attributed_to"}
+            assert d["voice"] in ("narrator", "quoted")
+            assert "attributed_to" not in d or d["voice"] == "quoted"
             assert d["label"] in LABELS
             assert frame.loc[row.name, "text"][d["start"]:d["end"]] == d["text"]
     bad = out.loc[12]

@@ -454,6 +454,8 @@ def test_push_with_the_framing_model_prefills_reliability_and_rating(client, shi
             assert rel.get(rid) == ([TAX.reliability_prefill[label]] if label in TAX.reliability_prefill else None)
             assert r["score"] >= cut[label]  # each region shows its score, at or above the operating point
             n_anon += label == ANON
+            # the span's voice rides along as the region's meta note (Label Studio keeps it)
+            assert r["meta"]["text"][0].split(" (")[0] in ("voice: narrator", "voice: quoted")
     assert n_anon >= 3  # seed 000 alone has several anonymous "sources"
 
 

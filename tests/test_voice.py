@@ -6,6 +6,9 @@ import time
 import pytest
 
 from annotator.cues.voice import Quote, add_voice, find_quotes, span_voices
+from annotator.taxonomy import load_taxonomy
+
+LABEL = load_taxonomy().label_ids[-1]  # any label: voice does not depend on it (names live in framing.xml)
 
 
 def _regions(text, **kw):
@@ -15,7 +18,7 @@ def _regions(text, **kw):
 
 def _voice_of(text, word):
     s = text.index(word)
-    span = {"label": "loaded_term", "start": s, "end": s + len(word), "text": word, "score": 0.5}
+    span = {"label": LABEL, "start": s, "end": s + len(word), "text": word, "score": 0.5}
     return add_voice([span], text)[0]
 
 
@@ -118,3 +121,35 @@ def test_find_quotes_is_linear():
     find_quotes(big)
     t2 = time.perf_counter()
     assert (t2 - t1) < 30 * max(t1 - t0, 1e-4)
+
+
+def test_tagger_spans_carry_voice_and_batch_equals_text_path():
+    from annotator.model import load_tagger
+
+    tagger = load_tagger()
+    texts = ['The senator panned the argument as "ludicrous and dishonest", Smith said.',
+             "Officials said the terrorists fled the city after the attack on Monday night.",
+             "The weather was mild."]
+    batch = tagger.analyze_batch(texts)
+    for text, spans, quotes in zip(texts, batch.spans, batch.quotes):
+        assert quotes == find_quotes(text)
+        for d in spans:
+            assert d["voice"] in ("narrator", "quoted")
+    assert all(d["voice"] == "narrator" for d in batch.spans[2])
+
+
+def test_report_and_label_studio_show_the_voice():
+    from annotator.report.highlight import highlight
+    from annotator.studio.predictions import build_prediction
+
+    text = 'Critics were unmoved. "It is a sham," Smith said.'
+    s = text.index("sham")
+    spans = add_voice([{"label": LABEL, "start": s, "end": s + 4, "text": "sham", "score": 0.7},
+                       {"label": LABEL, "start": 8, "end": 12, "text": "were", "score": 0.2}], text)
+    html, skipped = highlight(text, spans)
+    assert not skipped
+    assert 'data-voice="quoted"' in html and 'data-voice="narrator"' in html and "quoted (Smith)" in html
+    pred = build_prediction(text, spans, "x", load_taxonomy())
+    notes = [r.get("meta") for r in pred["result"] if r["type"] == "labels"]
+    assert notes[0] == {"text": ["voice: quoted (attributed to Smith)"]}
+    assert notes[1] == {"text": ["voice: narrator"]}

@@ -62,6 +62,9 @@ def evaluate_command(corpora, folds, limit, json_out, spans, document, model_pat
     identity_terms.txt) inside loaded-term spans on neutral text: PolNeAR's
     narrator sentences (out of fold) and CheckThat! 2025's objective sentences.
 
+    With PolNeAR among the corpora, also how well quoted and reported speech is found (voice:
+    words inside attributed content, and their sources), per rule variant.
+
     \b
     Examples:
       annotator evaluate --corpus ptc --folds 3 --limit 200   # a quick look
@@ -73,6 +76,7 @@ def evaluate_command(corpora, folds, limit, json_out, spans, document, model_pat
     from ..evaluation import evaluate_cues
 
     t0 = time.perf_counter()
+    table = voice = None
     if spans:
         mapping = corpus_mapping()
         names = corpora or tuple(c for c in PUBLIC_CORPORA if mapping.get(c, {}).get("annotates"))
@@ -82,12 +86,19 @@ def evaluate_command(corpora, folds, limit, json_out, spans, document, model_pat
         click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
         click.echo(describe_operating_point(table))
         click.echo(f"annotator: {folds}-fold cross-validation in {time.perf_counter() - t0:.0f} s", err=True)
-        if json_out:
-            from ..io import write_json_atomic
+        if "polnear" in names:
+            from ..evaluation import evaluate_voice
 
-            write_json_atomic(json_out, {"rows": json.loads(table.to_json(orient="records")),
-                                         "identity_share": table.attrs.get("identity_share"),
-                                         "operating_points": table.attrs.get("operating_points")})
+            voice = evaluate_voice(limit=limit, progress=lambda msg: click.echo(msg, err=True))
+            click.echo("\nvoice (words inside attributed content, and sources) on PolNeAR:")
+            click.echo(voice.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    if json_out and table is not None:
+        from ..io import write_json_atomic
+
+        write_json_atomic(json_out, {"rows": json.loads(table.to_json(orient="records")),
+                                     "identity_share": table.attrs.get("identity_share"),
+                                     "operating_points": table.attrs.get("operating_points"),
+                                     "voice": None if voice is None else json.loads(voice.to_json(orient="records"))})
     if document:
         from ..model import load_model
         from ..model.checktext import describe_checks

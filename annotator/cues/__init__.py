@@ -17,8 +17,9 @@ Two layers, combined by :func:`tag_texts`:
     The rules are copied into the tagger when it is fitted (``CueTagger.rules_``):
     a fitted tagger's spans do not change when the rule files do.
 
-Spans are dicts ``{"label", "start", "end", "text", "score"}`` with Python
-string offsets into the article text (end exclusive).
+Spans are dicts ``{"label", "start", "end", "text", "score", "voice"}`` (and ``attributed_to``
+for a quoted span whose speaker was found) with Python string offsets into the article text (end
+exclusive).
 
 Where things are:
 
@@ -30,7 +31,9 @@ Where things are:
 * :mod:`.features`: token features and the sentiment lexicon;
 * :mod:`.tagger`: the learned tagger (estimator, training, context bags, span filter, prediction);
 * :mod:`.decoding`: token probabilities to spans (hysteresis runs, threshold tuning, candidates);
-* :mod:`.tagging`: :func:`tag_texts`, :func:`tag_articles`, :class:`RulesTagger`.
+* :mod:`.tagging`: :func:`tag_texts`, :func:`tag_articles`, :class:`RulesTagger`;
+* :mod:`.voice`: quoted and reported speech (:func:`~.voice.find_quotes`), each span's ``voice``
+  (``narrator``/``quoted``) and ``attributed_to``; :mod:`.reported`: reported speech on tokens.
 
 Model files store the tagger's class path; those written before this was a package name
 ``annotator.cues.CueTagger``, which stays importable from here. :data:`TRUSTED_TYPES` lists the

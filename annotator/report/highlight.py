@@ -39,12 +39,19 @@ def _mark_attrs(s, colors, reliability_key) -> Markup:
     color = color if SAFE_COLOR.fullmatch(color) else "#888888"
     rel = s.get(reliability_key) if isinstance(s, dict) else None
     rel = None if is_nan(rel) or rel in ("", None) else str(rel)
+    voice = s.get("voice") if isinstance(s, dict) else None
+    voice = voice if voice in ("narrator", "quoted") else None
+    source = s.get("attributed_to") if voice == "quoted" else None
+    said = f" ({source.get('text')})" if isinstance(source, dict) and source.get("text") else ""
     title = label + (f" · {reliability_key}: {rel}" if rel else "") + \
-        (f" · score {float(s['score']):.2f}" if not is_nan(s.get("score")) else "")
+        (f" · score {float(s['score']):.2f}" if not is_nan(s.get("score")) else "") + \
+        (f" · {voice}{said}" if voice else "")
     attrs = Markup(' class="cue" data-label="{}" data-start="{}" data-end="{}" title="{}" '
                    'style="--c:{}"').format(label, st, en, title, color)
     if rel:
         attrs += Markup(' data-reliability="{}"').format(rel)
+    if voice:  # quoted spans are drawn dashed (the legend says so): the outlet only reports them
+        attrs += Markup(' data-voice="{}"').format(voice)
     return attrs
 
 
@@ -52,8 +59,9 @@ def highlight(text: str, spans, colors=None, reliability_key=None, limit=None) -
     """Article text as safe HTML with every span in a ``<mark>``.
 
     The text is split at span boundaries and each piece escaped; a ``<mark>`` carries
-    ``data-label``, ``data-start`` and ``data-end`` (Python string offsets) and the
-    label colour. Spans that cross another one (not nested) are not marked; they are
+    ``data-label``, ``data-start`` and ``data-end`` (Python string offsets), the
+    label colour and, when the span has one, ``data-voice`` (``narrator``/``quoted``; the
+    title names who a quoted span is attributed to). Spans that cross another one (not nested) are not marked; they are
     returned as the second value. With ``limit``, text after ``limit`` characters is cut
     and the spans beyond it are returned as skipped too.
     """

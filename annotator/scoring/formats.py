@@ -48,8 +48,9 @@ def parquet_schema(labels):
     """The fixed Parquet schema of records with these labels."""
     import pyarrow as pa  # optional/lazy: only Parquet output needs it
 
+    source = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("text", pa.string())])
     span = pa.struct([("label", pa.string()), ("start", pa.int64()), ("end", pa.int64()), ("text", pa.string()),
-                      ("score", pa.float64())])
+                      ("score", pa.float64()), ("voice", pa.string()), ("attributed_to", source)])
     return pa.schema([("id", pa.string()), ("source", pa.string()), ("risk", pa.float64()), ("band", pa.string()),
                       ("spans", pa.list_(span)), *[(f"n_{lab}", pa.int64()) for lab in labels],
                       ("error", pa.string())])
@@ -148,6 +149,17 @@ def _read_csv(f, labels) -> list:
     return records
 
 
+def _optional_span_keys(records: list) -> list:
+    """Parquet's fixed span struct gives every span ``voice`` and ``attributed_to``: drop them where
+    null, as the other formats never write them."""
+    for r in records:
+        for d in r.get("spans") or ():
+            for k in ("voice", "attributed_to"):
+                if k in d and d[k] is None:
+                    del d[k]
+    return records
+
+
 def _read_records(f, fmt: str, labels) -> list:
     """The records of one output file, from a binary file object."""
     if fmt == "jsonl":
@@ -155,7 +167,7 @@ def _read_records(f, fmt: str, labels) -> list:
     if fmt == "parquet":
         import pyarrow.parquet as pq  # optional/lazy: only Parquet output needs it
 
-        return pq.read_table(f).to_pylist()
+        return _optional_span_keys(pq.read_table(f).to_pylist())
     return _read_csv(io.TextIOWrapper(f, encoding="utf-8", newline=""), labels)
 
 

@@ -2,7 +2,9 @@
 
 A prediction fills every field of the label config it can:
 
-* each span becomes a ``labels`` region with its own score;
+* each span becomes a ``labels`` region with its own score and, when the span has one, its voice
+  as the region's ``meta`` note (``voice: quoted (attributed to Smith)``): Label Studio shows a
+  region's meta in its details panel; a per-region choice would change the label config;
 * a region whose label pre-fills a reliability (the ``reliability`` attribute of
   its ``<Label>`` in the XML: an anonymous source is ``anonymous`` by definition)
   gets that per-region choice; other source regions are left to the annotator;
@@ -20,6 +22,12 @@ from ..taxonomy import Taxonomy
 from .offsets import py_to_ls_offsets
 
 __all__ = ["build_prediction"]
+
+
+def _voice_note(span: dict) -> str:
+    """The region note of a span's voice: ``voice: quoted (attributed to Smith)`` or ``voice: narrator``."""
+    src = span.get("attributed_to") or {}
+    return f"voice: {span['voice']}" + (f" (attributed to {src['text']})" if src.get("text") else "")
 
 
 def build_prediction(text: str, spans: list[dict], model_version: str, taxonomy: Taxonomy,
@@ -55,8 +63,11 @@ def build_prediction(text: str, spans: list[dict], model_version: str, taxonomy:
             raise AnnotatorError(f"tagger span {label} [{s}, {e}) is outside the article ({len(text)} characters)")
         ls_s, ls_e = py_to_ls_offsets(text, s, e, unit)
         where = {"start": ls_s, "end": ls_e, "text": text[s:e]}
-        result.append({"id": f"p{i}", "from_name": taxonomy.span_from_name, "to_name": taxonomy.to_name,
-                       "type": "labels", "score": float(sp.get("score", 1.0)), "value": {**where, "labels": [label]}})
+        region = {"id": f"p{i}", "from_name": taxonomy.span_from_name, "to_name": taxonomy.to_name,
+                  "type": "labels", "score": float(sp.get("score", 1.0)), "value": {**where, "labels": [label]}}
+        if sp.get("voice"):  # shown in the region's meta (notes) box; not a field of the label config
+            region["meta"] = {"text": [_voice_note(sp)]}
+        result.append(region)
         if label in prefill:
             result.append({"id": f"p{i}", "from_name": taxonomy.reliability_from_name, "to_name": taxonomy.to_name,
                            "type": "choices", "value": {**where, "choices": [prefill[label]]}})

@@ -17,8 +17,9 @@ from ..decoding import runs, sigmoid
 from ..features import token_features
 from ..matching import RuleMatcher
 from ..tokens import ABBREVIATIONS, sentence_spans, segments_flat, tokenize_flat
+from ..reported import VoiceTable, voice_table
 from ..vetting import Vetting, vet_spans
-from ..voice import add_voice
+from ..voice import add_voice, batch_quotes
 from .context import context_lookup, context_scores
 from .span_filter import HeadLookup, filtered_spans, head_lookup
 
@@ -40,12 +41,14 @@ class TaggedBatch:
     ids: np.ndarray
     probs: np.ndarray  # (n_tokens, n_labels)
     spans: list  # per text: span dicts
+    quotes: list = field(default_factory=list)  # per text: annotator.cues.voice.Quote regions
 
     def article(self, i: int) -> dict:
         """Text ``i`` as a dict: ``tokens``, ``starts``, ``ends``, ``ids``, ``probs``, ``spans``."""
         a, b = int(self.offsets[i]), int(self.offsets[i + 1])
         return {"tokens": self.tokens[a:b], "starts": self.starts[a:b], "ends": self.ends[a:b],
-                "ids": self.ids[a:b], "probs": self.probs[a:b], "spans": self.spans[i]}
+                "ids": self.ids[a:b], "probs": self.probs[a:b], "spans": self.spans[i],
+                "quotes": self.quotes[i] if self.quotes else []}
 
 
 @dataclass
@@ -63,6 +66,7 @@ class Lookups:
     matcher: RuleMatcher | None = None  # the frozen rules (built on first use)
     heads: HeadLookup | None = None  # the span filter's head test (built on first use)
     vetting: Vetting | None = None  # the frozen vetting tests (None: the tagger has none)
+    voice: VoiceTable | None = None  # token classes for reported speech (built on first use)
 
 
 def _build_lookups(est) -> Lookups:
@@ -211,7 +215,13 @@ def analyze_batch(est, texts) -> TaggedBatch:
     seg, bounds = _segments(est, texts, flat, ids)
     probs = token_scores(est, flat.tokens, ids, flat.offsets, bounds)
     spans = _decode(est, texts, flat, ids, seg, bounds, probs)
-    return TaggedBatch(flat.offsets, flat.tokens, flat.starts, flat.ends, ids, probs, spans)
+    lk = lookups(est)
+    if lk.voice is None:
+        lk.voice = voice_table(est.vocabulary_.split("\n") if est.vocabulary_ else [])
+    quotes = batch_quotes(texts, flat, ids, bounds, lk.voice)
+    for sp, text, q in zip(spans, texts, quotes):
+        add_voice(sp, text, q)
+    return TaggedBatch(flat.offsets, flat.tokens, flat.starts, flat.ends, ids, probs, spans, quotes)
 
 
 def held_out_spans(est, texts, probs, filter_scores=None) -> list:
@@ -227,14 +237,13 @@ def held_out_spans(est, texts, probs, filter_scores=None) -> list:
     P = np.concatenate(probs).astype(np.float32) if probs else np.zeros((0, len(est.labels_)), np.float32)
     if len(P) != len(flat.tokens):
         raise ValueError(f"{len(P)} token scores for {len(flat.tokens)} tokens")
-    return _decode(est, texts, flat, ids, seg, bounds, P, filter_scores, voice=False)
+    return _decode(est, texts, flat, ids, seg, bounds, P, filter_scores)
 
 
-def _decode(est, texts, flat, ids, seg, bounds, probs, filter_scores=None, voice=True) -> list:
+def _decode(est, texts, flat, ids, seg, bounds, probs, filter_scores=None) -> list:
     """Span dicts per text from token probabilities: hysteresis runs, the span filter, the frozen
-    rules, merged per label, then vetted (:func:`~annotator.cues.vetting.vet_spans`) and, with
-    ``voice``, given their voice (:func:`~annotator.cues.voice.add_voice`; the held-out spans of the
-    operating point need none)."""
+    rules, merged per label, then vetted (:func:`~annotator.cues.vetting.vet_spans`); their voice is
+    added by :func:`analyze_batch` (the held-out spans of the operating point need none)."""
     items = [[] for _ in texts]
     group = getattr(est, "filter_labels_", None)
     for j, lab in enumerate(est.labels_):
@@ -258,4 +267,4 @@ def _decode(est, texts, flat, ids, seg, bounds, probs, filter_scores=None, voice
     spans = [_merge(it, text) for it, text in zip(items, texts)]
     if vetting is not None:
         spans = [vet_spans(ss, text, vetting) for ss, text in zip(spans, texts)]
-    return [add_voice(ss, text) for ss, text in zip(spans, texts)] if voice else spans
+    return spans
