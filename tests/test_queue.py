@@ -92,3 +92,18 @@ def test_queue_command_prints_the_top_with_reasons(client, project, studio_serve
     lines = [ln for ln in r.output.splitlines() if ln.strip()[:2] in ("1 ", "2 ", "3 ")]
     assert len(lines) == 3 and all("task" in ln for ln in lines)
     assert TAB_TITLE in r.output and studio_server.token not in r.output
+
+
+def test_push_command_refreshes_the_queue(client, studio_server, monkeypatch, tmp_path):
+    monkeypatch.setenv("LABEL_STUDIO_URL", studio_server.url)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", studio_server.token)
+    arts = load_polnear().articles.iloc[50:54]
+    src = tmp_path / "arts.jsonl"
+    pd.DataFrame({"id": arts["article_id"], "text": arts["text"]}).to_json(src, orient="records", lines=True)
+    r = CliRunner().invoke(main, ["push", str(src), "--project", "queue-push"])
+    assert r.exit_code == 0, r.output
+    assert TAB_TITLE in r.output and "4 unlabelled tasks" in r.output
+    proj = client.get_project("queue-push")
+    assert len(_tab_tasks(client, proj.id)) == 4
+    r = CliRunner().invoke(main, ["push", str(src), "--project", "queue-push", "--no-queue"])
+    assert r.exit_code == 0 and TAB_TITLE not in r.output

@@ -108,8 +108,8 @@ def _target_rows(corpus, base, n, random_state):
 
 
 def retrain(base_model, tables, *, team_weight=RETRAIN_WEIGHT, budget_chars=BUDGET_CHARS, holdout=HOLDOUT,
-            base_corpora=PUBLIC_CORPORA, doc_targets=DOC_TARGETS, data_dir=None, min_team_ratings=MIN_TEAM_RATINGS,
-            random_state=0, adapt=True, progress=None) -> Retrained:
+            base_corpora=PUBLIC_CORPORA, base_frame=None, doc_targets=DOC_TARGETS, data_dir=None,
+            min_team_ratings=MIN_TEAM_RATINGS, random_state=0, adapt=True, progress=None) -> Retrained:
     """Fit a new framing model on a team's annotations with a sample of the base corpora (module docstring).
 
     Parameters
@@ -127,6 +127,9 @@ def retrain(base_model, tables, *, team_weight=RETRAIN_WEIGHT, budget_chars=BUDG
     base_corpora : sequence of str
         Corpora sampled under the team's articles (``()``: the team's alone; then its ratings must
         give the document targets).
+    base_frame : DataFrame, optional
+        The base as a :func:`~annotator.training.targets.training_frame` to sample from instead of
+        ``base_corpora`` (e.g. the corpora without a held-out set).
     doc_targets : int
         Corpus articles with a document target added for the document model alone (:data:`DOC_TARGETS`).
     min_team_ratings : int
@@ -145,7 +148,8 @@ def retrain(base_model, tables, *, team_weight=RETRAIN_WEIGHT, budget_chars=BUDG
     team, notes = _team_frame(tables)
     held = held_out_mask(team["article_id"], holdout)
     team_fit, team_held = team[~held].reset_index(drop=True), team[held].reset_index(drop=True)
-    corpus = _corpus_frame(tuple(base_corpora), data_dir) if base_corpora else team.iloc[:0]
+    corpus = base_frame if base_frame is not None else \
+        _corpus_frame(tuple(base_corpora), data_dir) if base_corpora else team.iloc[:0]
     corpus = corpus[~corpus["article_id"].isin(set(team["article_id"]))]
     plan = plan_fit(int(team_fit["text"].str.len().sum()), team_weight, budget_chars)
     base = sample_base(corpus, plan.base_chars, random_state)
