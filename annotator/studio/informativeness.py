@@ -3,8 +3,9 @@
 For each unlabelled article, from one pass of the framing model:
 
 * **spans near the threshold** (``span``): the share of tokens whose probability for some label is
-  within a factor e in odds of that label's decision threshold, as ``rate / (rate + 2)`` per 100
-  tokens. These are the places where the model's span decision could go either way; the team's
+  within a factor e in odds of that label's decision threshold, per 100 tokens, as
+  ``rate / (rate + 8)``: 0.5 at 8 per 100 tokens, the median of 60 PTC and PolNeAR articles under
+  the shipped model (range 3-13). These are the places where the model's span decision could go either way; the team's
   spans steer the tagger, so these answers move it most.
 * **rating near a band edge** (``document``): ``1 - d / 15`` for a risk ``d`` points from the nearest
   band edge (0 beyond 15 points): the article whose band the model is least sure of.
@@ -32,6 +33,8 @@ WEIGHTS = {"span": 0.45, "document": 0.35, "disagreement": 0.2}
 NEAR_EDGE = 15.0
 #: A token is near a threshold when its log-odds are within this of the threshold's.
 NEAR_LOGIT = 1.0
+#: Near-threshold tokens per 100 at which the span signal is 0.5 (the median article's rate).
+SPAN_HALF = 8.0
 COLUMNS = ["id", "informativeness", "span", "document", "disagreement", "risk", "band", "reason"]
 
 
@@ -48,7 +51,7 @@ def _span_signal(tagger, batch, k):
     near = np.abs(_logit(batch.probs[a:b]) - _logit(tagger.thresholds_)[None, :]) < NEAR_LOGIT
     per_label = {lab: int(n) for lab, n in zip(tagger.labels_, near.sum(axis=0)) if n}
     rate = 100.0 * near.any(axis=1).sum() / (b - a)
-    return rate / (rate + 2.0), per_label
+    return rate / (rate + SPAN_HALF), per_label
 
 
 def _disagreements(tagger, matcher, batch, k, text):
