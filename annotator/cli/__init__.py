@@ -8,7 +8,7 @@ write one record per input row exit with status 1 when some rows failed.
 
 Modules: :mod:`~annotator.cli.group` (the group's error handling),
 :mod:`~annotator.cli.articles` (articles, tag), :mod:`~annotator.cli.scoring`
-(score, report), :mod:`~annotator.cli.studio` (studio, push, pull, agreement), :mod:`~annotator.cli.queue` (queue) and
+(score, report), :mod:`~annotator.cli.studio` (studio, push, pull, agreement), :mod:`~annotator.cli.queue` (queue), :mod:`~annotator.cli.retrain` (retrain) and
 :mod:`~annotator.cli.model` (rules, evaluate, train, demo).
 """
 from __future__ import annotations
@@ -19,6 +19,7 @@ from .articles import articles_command, tag_command
 from .group import AnnotatorGroup
 from .model import demo_command, evaluate_command, rules_command, train_command
 from .queue import queue_command
+from .retrain import retrain_command
 from .scoring import report_command, score_command
 from .studio import agreement_command, pull_command, push_command, studio_group
 
@@ -42,5 +43,5 @@ def main():
 
 for _command in (articles_command, tag_command, score_command, report_command, studio_group, push_command,
                  pull_command, queue_command, agreement_command, rules_command, evaluate_command, train_command,
-                 demo_command):
+                 retrain_command, demo_command):
     main.add_command(_command)

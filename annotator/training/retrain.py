@@ -33,7 +33,7 @@ from .sources import gather
 from .targets import MIN_TEAM_RATINGS, plan_ratings, training_frame, without_team_targets
 from .team_rules import adapt_rules
 
-__all__ = ["Retrained", "retrain", "held_out_figures", "RETRAIN_WEIGHT", "BUDGET_CHARS", "HOLDOUT", "DOC_TARGETS"]
+__all__ = ["Retrained", "retrain", "describe_retrain", "held_out_figures", "RETRAIN_WEIGHT", "BUDGET_CHARS", "HOLDOUT", "DOC_TARGETS"]
 
 #: How many base-corpus articles one team article is worth in a retrain (the base is a sample of
 #: the corpora, so this is higher than ``annotator train``'s ``TEAM_WEIGHT``).
@@ -234,3 +234,21 @@ def held_out_figures(base_model, model, held: pd.DataFrame) -> dict:
                if k != "rows"} for name, sc in scored.items()}
     return out
 
+
+
+def describe_retrain(out: Retrained) -> str:
+    """The retrain's counts, notes and held-out figures as text (what ``annotator retrain`` prints)."""
+    c = out.counts
+    lines = [f"{out.model_version} (from {out.base_version}) in {out.seconds:.1f} s: {c['team_fitted']} team articles "
+             f"x{c['team_copies']}, corpus sample {c['base_articles']}, {c['document_only']} for the document score"]
+    lines += [f"  {note}" for note in out.notes]
+    held = out.held_out
+    if not held.get("n"):
+        return "\n".join(lines + ["  no team article held out (fewer than 20, or holdout 0): no figures"])
+    lines.append(f"held-out team articles ({held['n']}), span F1 base -> new (partial-overlap credit):")
+    for lab, r in held["labels"].items():
+        lines.append(f"  {lab:<18} {r['base']['f1']:.3f} -> {r['new']['f1']:.3f}  ({r['base']['n_gold']} gold spans)")
+    if held.get("document"):
+        b, n = held["document"]["base"], held["document"]["new"]
+        lines.append(f"  rating: MAE {b['mae']:.1f} -> {n['mae']:.1f} points on {n['n']} rated articles")
+    return "\n".join(lines)
