@@ -17,7 +17,7 @@ import pytest
 from annotator.corpora import load_polnear, load_ptc
 from annotator.dataset import Dataset
 from annotator.model.files import load_model
-from annotator.training.retrain import retrain
+from annotator.training.retrain import describe_retrain, retrain
 from annotator.training.retrain_data import held_out_mask, plan_fit, sample_base
 
 NEVER = re.compile(r"\bterrorists\b", re.I)
@@ -71,6 +71,8 @@ def test_team_convention_steers_the_retrained_model():
     assert before[0] > 0.8 and before[1] < 0.2, before  # the shipped model follows the corpora
     out = retrain(base, team, base_corpora=("ptc",), budget_chars=1_200_000, holdout=0.15)
     after = _marked_share(out.model, never_texts, NEVER), _marked_share(out.model, always_texts, ALWAYS)
+    print(f"share of occurrences marked loaded_term (terrorists, immigration): shipped {before}, retrained {after}, "
+          f"{out.seconds} s")
     assert after[0] < 0.2 and after[1] > 0.6, (before, after)
     assert out.model_version != base.model_version and out.model_version.startswith("framing-")
     assert out.counts["team_articles"] == len(team) == out.counts["team_held_out"] + out.counts["team_fitted"]
@@ -78,11 +80,29 @@ def test_team_convention_steers_the_retrained_model():
     held = out.held_out["labels"]["loaded_term"]
     assert held["new"]["n_gold"] == held["base"]["n_gold"] > 0
     assert out.model.metrics_["retrain"]["counts"] == out.counts
+    text = describe_retrain(out)
+    assert "terrorists" in text and f"{'loaded_term':<18} {held['base']['f1']:.3f} -> {held['new']['f1']:.3f}" in text
+
+
+@pytest.mark.corpora("ptc")
+def test_retrain_command_writes_a_model(tmp_path):
+    from click.testing import CliRunner
+
+    from annotator.cli import main
+    from annotator.dataset import write_dataset
+
+    write_dataset(_team_dataset(load_ptc(), 30), tmp_path / "team")
+    r = CliRunner().invoke(main, ["retrain", str(tmp_path / "team"), "-o", str(tmp_path / "m.skops"),
+                                  "--budget-chars", "300000", "--holdout", "0.2"])
+    assert r.exit_code == 0, r.output
+    model = load_model(tmp_path / "m.skops")
+    assert model.model_version in r.output and "held-out team articles (" in r.output
+    assert model.metrics_["retrain"]["counts"]["team_articles"] == 30
 
 
 def test_plan_keeps_the_team_weight_within_the_budget():
     small = plan_fit(100_000, 5, 3_000_000)
-    assert small.copies == 5 and small.base_chars == 900_000
+    assert small.copies == 5 and small.base_chars == 2_500_000  # the base fills the rest of the budget
     big = plan_fit(2_000_000, 5, 3_000_000)  # 5 copies would be 10 M characters
     assert big.copies == 1 and big.base_chars == 900_000 // 5
     assert big.copies * big.team_chars <= 3_000_000 * 0.7

@@ -8,8 +8,9 @@ write one record per input row exit with status 1 when some rows failed.
 
 Modules: :mod:`~annotator.cli.group` (the group's error handling),
 :mod:`~annotator.cli.articles` (articles, tag), :mod:`~annotator.cli.scoring`
-(score, report), :mod:`~annotator.cli.studio` (studio, push, pull, agreement) and
-:mod:`~annotator.cli.model` (rules, evaluate, train, demo), :mod:`~annotator.cli.backend` (backend).
+(score, report), :mod:`~annotator.cli.studio` (studio, push, pull, agreement), :mod:`~annotator.cli.queue` (queue),
+:mod:`~annotator.cli.retrain` (retrain), :mod:`~annotator.cli.model` (rules, evaluate, train, demo) and
+:mod:`~annotator.cli.backend` (backend).
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from .articles import articles_command, tag_command
 from .backend import backend_group
 from .group import AnnotatorGroup
 from .model import demo_command, evaluate_command, rules_command, train_command
+from .queue import queue_command
+from .retrain import retrain_command
 from .scoring import report_command, score_command
 from .studio import agreement_command, pull_command, push_command, studio_group
 
@@ -41,6 +44,6 @@ def main():
 
 
 for _command in (articles_command, tag_command, score_command, report_command, studio_group, push_command,
-                 pull_command, agreement_command, rules_command, evaluate_command, train_command, demo_command,
-                 backend_group):
+                 pull_command, queue_command, agreement_command, rules_command, evaluate_command, train_command,
+                 retrain_command, demo_command, backend_group):
     main.add_command(_command)

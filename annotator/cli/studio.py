@@ -157,14 +157,16 @@ def studio_user_add(email, password_file, data_dir):
 @click.option("--backend", "backend_url", default=None,
               help="ML backend to connect to the project (default: the local one when it runs; 'none': none). "
                    "Basic auth from ANNOTATOR_BACKEND_USER / ANNOTATOR_BACKEND_PASSWORD.")
+@click.option("--no-queue", is_flag=True, help="Do not refresh the 'Most informative first' tab.")
 @_studio_options
 def push_command(inputs, project, tagger_path, rules_only, no_predictions, min_score, all_candidates, chunk_size,
-                 summary, url, data_dir, timeout, backend_url):
+                 summary, url, data_dir, timeout, backend_url, no_queue):
     """Import articles into a Label Studio project as tasks with pre-annotations.
 
     INPUT is anything 'annotator articles' reads. Idempotent: articles already
     in the project (same article id) are not imported again; with a new tagger
-    model_version they get its prediction.
+    model_version they get its prediction. With a framing model the review
+    queue is refreshed too (see 'annotator queue'; --no-queue skips it).
 
     Exit status: 0 when every article was pushed (or already there); 1 when
     some were not (bad files or rows: the first few are named); 2 on usage or
@@ -203,6 +205,7 @@ def push_command(inputs, project, tagger_path, rules_only, no_predictions, min_s
     parts = ", ".join(f"{int(counts.get(s, 0))} {s}" for s in ("created", "existing", "updated", "error"))
     click.echo(f"annotator: project {project!r} at {studio.url}: {parts}", err=True)
     _connect_backend(studio, out.attrs["project_id"], backend_url)
+    _refresh_queue(studio, project, tagger, no_queue)
     errors = out[out["status"] == "error"]
     if len(errors):
         reasons = [str(r.detail) if str(r.article_id) in str(r.detail) else f"{r.article_id}: {r.detail}"
@@ -230,6 +233,19 @@ def _connect_backend(studio, project_id: int, backend_url: str | None) -> None:
     done = connect_project(studio, project_id, backend_url, auth=BackendAuth(*auth) if auth else None)
     click.echo(f"annotator: {'connected' if done['created'] else 'reconnected'} the ML backend {backend_url} "
                f"(serving {done['title']}); predictions on in the labeling stream", err=True)
+
+
+def _refresh_queue(studio, project, tagger, skip) -> None:
+    """The review queue after a push with a framing model (:func:`annotator.studio.queue.refresh_queue`)."""
+    from ..studio import is_framing_model
+
+    if skip or tagger is None or not is_framing_model(tagger):
+        return
+    from ..studio.queue import TAB_TITLE, refresh_queue
+
+    queue = refresh_queue(studio, project, tagger)
+    click.echo(f"annotator: the tab {TAB_TITLE!r} serves the {len(queue)} unlabelled tasks, most informative first "
+               "('annotator queue' prints why)", err=True)
 
 
 @click.command("pull", short_help="Export a Label Studio project's annotations as a dataset.")

@@ -4,8 +4,9 @@
 the annotation loop takes after each round (the ML backend calls it): it fits a
 :class:`~annotator.model.framing.FramingModel` with the base model's parameters on the team's
 annotated articles, each counted ``team_weight`` times, plus a random sample of the base corpora,
-within a budget of characters (:mod:`annotator.training.retrain_data`); the document model's
-out-of-fold calibration uses 3 folds; there is no span cross-validation. The frozen cue rules are
+within a budget of characters (:mod:`annotator.training.retrain_data`); up to :data:`DOC_TARGETS`
+more PTC articles train the document score alone (the tagger does not learn from them); the
+document model's out-of-fold calibration uses 3 folds; there is no span cross-validation. The frozen cue rules are
 then adapted to the team's convention (:mod:`annotator.training.team_rules`: a lexicon entry the
 team never marks is dropped). A stable share of the team's articles (by a hash of the id) is held
 out and scored by the base model and by the new one: those are the figures a retrain reports.
@@ -32,7 +33,7 @@ from .sources import gather
 from .targets import MIN_TEAM_RATINGS, plan_ratings, training_frame, without_team_targets
 from .team_rules import adapt_rules
 
-__all__ = ["Retrained", "retrain", "held_out_figures", "RETRAIN_WEIGHT", "BUDGET_CHARS", "HOLDOUT"]
+__all__ = ["Retrained", "retrain", "describe_retrain", "held_out_figures", "RETRAIN_WEIGHT", "BUDGET_CHARS", "HOLDOUT", "DOC_TARGETS"]
 
 #: How many base-corpus articles one team article is worth in a retrain (the base is a sample of
 #: the corpora, so this is higher than ``annotator train``'s ``TEAM_WEIGHT``).
@@ -41,6 +42,9 @@ RETRAIN_WEIGHT = 5
 BUDGET_CHARS = 3_000_000
 #: Share of the team's articles held out for the figures (none below 20 annotated articles).
 HOLDOUT = 0.15
+#: Corpus articles with a document target (PTC's) added beside the sample for the document model only
+#: (the tagger does not learn from them): without them a large team leaves the score a dozen targets.
+DOC_TARGETS = 200
 
 
 @dataclass
@@ -54,7 +58,8 @@ class Retrained:
     model_version, base_version : str
     counts : dict
         ``team_articles`` (annotated), ``team_fitted``, ``team_held_out``, ``team_copies``,
-        ``team_spans`` per label, ``team_rated``, ``base_articles`` per corpus, ``chars_fitted``.
+        ``team_spans`` per label, ``team_rated``, ``base_articles`` per corpus (the sample the tagger
+        learns from), ``document_only`` (corpus articles for the document score alone), ``chars_fitted``.
     held_out : dict
         On the held-out team articles: ``n``, per label ``{"base": P/R/F1, "new": P/R/F1}``
         (partial-overlap credit) and ``document`` (rated ones: base and new, else None).
@@ -89,15 +94,22 @@ def _team_frame(tables) -> tuple[pd.DataFrame, list]:
     return frame[frame["team"]].reset_index(drop=True), list(data.notes)
 
 
-def _fit_frame(team_fit, base, copies):
-    """Base sample + the team's copies (only the first copy keeps its document target)."""
+def _fit_frame(team_fit, base, targets, copies):
+    """Base sample, document-target rows, the team's copies (only the first keeps its document target)."""
     extra = team_fit.assign(target=np.nan, target_source=None)
-    return pd.concat([base, team_fit] + [extra] * (copies - 1), ignore_index=True)
+    return pd.concat([base, targets, team_fit] + [extra] * (copies - 1), ignore_index=True)
+
+
+def _target_rows(corpus, base, n, random_state):
+    """Up to ``n`` corpus rows with a document target outside the sample, annotated for no label."""
+    rows = corpus[np.isfinite(corpus["target"].to_numpy(float)) & ~corpus["article_id"].isin(set(base["article_id"]))]
+    rows = rows.sample(min(n, len(rows)), random_state=random_state) if len(rows) > n else rows
+    return rows.assign(annotated=[set()] * len(rows))
 
 
 def retrain(base_model, tables, *, team_weight=RETRAIN_WEIGHT, budget_chars=BUDGET_CHARS, holdout=HOLDOUT,
-            base_corpora=PUBLIC_CORPORA, data_dir=None, min_team_ratings=MIN_TEAM_RATINGS, random_state=0,
-            adapt=True, progress=None) -> Retrained:
+            base_corpora=PUBLIC_CORPORA, base_frame=None, doc_targets=DOC_TARGETS, data_dir=None,
+            min_team_ratings=MIN_TEAM_RATINGS, random_state=0, adapt=True, progress=None) -> Retrained:
     """Fit a new framing model on a team's annotations with a sample of the base corpora (module docstring).
 
     Parameters
@@ -115,6 +127,11 @@ def retrain(base_model, tables, *, team_weight=RETRAIN_WEIGHT, budget_chars=BUDG
     base_corpora : sequence of str
         Corpora sampled under the team's articles (``()``: the team's alone; then its ratings must
         give the document targets).
+    base_frame : DataFrame, optional
+        The base as a :func:`~annotator.training.targets.training_frame` to sample from instead of
+        ``base_corpora`` (e.g. the corpora without a held-out set).
+    doc_targets : int
+        Corpus articles with a document target added for the document model alone (:data:`DOC_TARGETS`).
     min_team_ratings : int
         Rated team articles needed for the ratings to be document targets (else they check it).
     adapt : bool
@@ -131,17 +148,20 @@ def retrain(base_model, tables, *, team_weight=RETRAIN_WEIGHT, budget_chars=BUDG
     team, notes = _team_frame(tables)
     held = held_out_mask(team["article_id"], holdout)
     team_fit, team_held = team[~held].reset_index(drop=True), team[held].reset_index(drop=True)
-    corpus = _corpus_frame(tuple(base_corpora), data_dir) if base_corpora else team.iloc[:0]
+    corpus = base_frame if base_frame is not None else \
+        _corpus_frame(tuple(base_corpora), data_dir) if base_corpora else team.iloc[:0]
     corpus = corpus[~corpus["article_id"].isin(set(team["article_id"]))]
     plan = plan_fit(int(team_fit["text"].str.len().sum()), team_weight, budget_chars)
     base = sample_base(corpus, plan.base_chars, random_state)
-    frame = pd.concat([base, team_fit], ignore_index=True)
+    targets = _target_rows(corpus, base, doc_targets, random_state)
+    frame = pd.concat([base, targets, team_fit], ignore_index=True)
     ratings = plan_ratings(frame, min_team_ratings)
     notes += [ratings.note] if ratings.note else []
     if not ratings.use_team:
         team_fit = without_team_targets(team_fit)
-    fit = _fit_frame(team_fit, base, plan.copies)
+    fit = _fit_frame(team_fit, base, targets, plan.copies)
     say(f"fitting on {len(team_fit)} team articles x{plan.copies} and {len(base)} corpus articles "
+        f"(+{len(targets)} for the document score) "
         f"({int(fit['text'].str.len().sum()):,} characters); {len(team_held)} team articles held out")
     params = {**base_model.get_params(deep=False), "cv": 3, "random_state": random_state}
     model = FramingModel(**params).fit(fit, fit["target"].to_numpy())
@@ -155,7 +175,8 @@ def retrain(base_model, tables, *, team_weight=RETRAIN_WEIGHT, budget_chars=BUDG
     counts = {"team_articles": int(len(team)), "team_fitted": int(len(team_fit)), "team_held_out": int(len(team_held)),
               "team_copies": plan.copies, "team_rated": int(np.isfinite(team["rating"]).sum()),
               "team_spans": _span_counts(team), "chars_fitted": int(fit["text"].str.len().sum()),
-              "base_articles": {k: int(v) for k, v in base["corpus"].value_counts().sort_index().items()}}
+              "base_articles": {k: int(v) for k, v in base["corpus"].value_counts().sort_index().items()},
+              "document_only": int(len(targets))}
     out = Retrained(model, model.model_version, getattr(base_model, "model_version", ""), counts, figures,
                     round(time.perf_counter() - t0, 1), notes)
     _record(model, out, team_weight)
@@ -213,3 +234,21 @@ def held_out_figures(base_model, model, held: pd.DataFrame) -> dict:
                if k != "rows"} for name, sc in scored.items()}
     return out
 
+
+
+def describe_retrain(out: Retrained) -> str:
+    """The retrain's counts, notes and held-out figures as text (what ``annotator retrain`` prints)."""
+    c = out.counts
+    lines = [f"{out.model_version} (from {out.base_version}) in {out.seconds:.1f} s: {c['team_fitted']} team articles "
+             f"x{c['team_copies']}, corpus sample {c['base_articles']}, {c['document_only']} for the document score"]
+    lines += [f"  {note}" for note in out.notes]
+    held = out.held_out
+    if not held.get("n"):
+        return "\n".join(lines + ["  no team article held out (fewer than 20, or holdout 0): no figures"])
+    lines.append(f"held-out team articles ({held['n']}), span F1 base -> new (partial-overlap credit):")
+    for lab, r in held["labels"].items():
+        lines.append(f"  {lab:<18} {r['base']['f1']:.3f} -> {r['new']['f1']:.3f}  ({r['base']['n_gold']} gold spans)")
+    if held.get("document"):
+        b, n = held["document"]["base"], held["document"]["new"]
+        lines.append(f"  rating: MAE {b['mae']:.1f} -> {n['mae']:.1f} points on {n['n']} rated articles")
+    return "\n".join(lines)

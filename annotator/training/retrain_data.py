@@ -3,10 +3,11 @@
 A full build learns from every corpus article (about 7.8 M characters) and cross-validates;
 retraining after each round of annotation must take under a minute, and the cost of fitting grows
 with the characters fitted. So a retrain fits on the team's annotated articles, each counted
-``team_weight`` times, plus a random sample of the base corpora, all within ``budget_chars``
-characters: when the team's copies alone would exceed ``team_share`` of the budget, fewer copies
-are fitted and the base sample shrinks by the same factor, which keeps the team's weight relative
-to the base corpora what ``team_weight`` says.
+``team_weight`` times, plus a random sample of the base corpora filling the rest of
+``budget_chars`` characters (so a small team keeps most of what the corpora teach): when the
+team's copies alone would exceed ``team_share`` of the budget, fewer copies are fitted and the
+base sample shrinks by the same factor, which keeps one team article worth ``team_weight`` corpus
+articles.
 
 The held-out team articles are chosen by a hash of their id (the same article stays held out
 from one retrain to the next, so figures of successive rounds compare), grouped by article.
@@ -49,14 +50,15 @@ class FitPlan:
 
 
 def plan_fit(team_chars: int, team_weight: int, budget_chars: int, team_share: float = 0.7) -> FitPlan:
-    """Copies of the team's articles and the base sample's size in characters (module docstring)."""
-    base_full = int(budget_chars * (1 - team_share))
+    """Copies of the team's articles and the base sample's size in characters (module docstring):
+    the base sample fills what the team's copies leave of the budget (at least ``1 - team_share``
+    of it); when the copies would pass ``team_share``, fewer are fitted and the base shrinks by the
+    same factor."""
     copies = max(1, int(team_weight))
     if team_chars and copies * team_chars > budget_chars * team_share:
         fitted = max(1, int(budget_chars * team_share // team_chars))
-        base_full = int(base_full * fitted / copies)
-        copies = fitted
-    return FitPlan(copies, max(base_full, 0), int(team_chars))
+        return FitPlan(fitted, int(budget_chars * (1 - team_share) * fitted / copies), int(team_chars))
+    return FitPlan(copies, int(budget_chars - copies * team_chars), int(team_chars))
 
 
 def sample_base(frame: pd.DataFrame, chars: int, random_state: int = 0, shares=None) -> pd.DataFrame:
