@@ -208,6 +208,16 @@ def test_annotations_trigger_a_retrain_and_new_predictions_come_from_it(retraine
     assert (backend.data_dir / "projects" / str(pid) / reg["versions"][0]["file"]).is_file()
 
 
+def test_a_retrain_refreshes_the_queue(retrained, project, client, backend):
+    from annotator.studio.queue import TAB_TITLE
+
+    pid = project["id"]
+    last = backend.status()["projects"][str(pid)]["last_training"]
+    assert not last.get("hooks"), last  # the queue hook ran without an error
+    views = [v for v in client.sdk.views.list(project=pid) if (v.data or {}).get("title") == TAB_TITLE]
+    assert len(views) == 1, [v.data for v in client.sdk.views.list(project=pid)]
+
+
 def test_kill_during_training_keeps_the_previous_model(retrained, project, backend):
     pid = project["id"]
     assert backend.post("/webhook", {"action": "START_TRAINING", "project": {"id": pid}}).status_code == 200

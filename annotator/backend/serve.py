@@ -18,7 +18,9 @@ from typing import NamedTuple
 
 from ..errors import AnnotatorError
 from ..io import write_json_atomic
+from ..studio.client import connect
 from ..studio.files import read_json, utc_now
+from ..studio.queue import refresh_queue
 from ..studio.server import alive, free_port, port_busy
 from .app import MAX_BODY, BackendApp
 from .models import ModelHolder
@@ -71,8 +73,20 @@ def build_app(opts: ServeOptions, *, api_key: str | None = None) -> BackendApp:
     if opts.train:
         options = {"budget_chars": opts.train_budget, "base_corpora": list(opts.base_corpora) or None,
                    "data_dir": os.environ.get("ANNOTATOR_DATA_DIR")}
-        app.trainer = Trainer(data_dir, holder, app.connection, debounce=opts.debounce, options=options).start()
+        app.trainer = Trainer(data_dir, holder, app.connection, debounce=opts.debounce, options=options,
+                              on_new_model=[queue_refresher(holder)]).start()
     return app
+
+
+def queue_refresher(holder: ModelHolder):
+    """The hook that, after each retrain, rescores the project's unlabelled tasks with the new model
+    and refreshes its "Most informative first" tab (:func:`annotator.studio.queue.refresh_queue`),
+    with the predictions' ``model_version`` the backend's new title."""
+
+    def refresh_queue_after_retrain(project_id: int, version: str, url: str, api_key: str | None) -> None:
+        refresh_queue(connect(url, api_key), project_id, holder.get(project_id).model, model_version=version)
+
+    return refresh_queue_after_retrain
 
 
 def serve(opts: ServeOptions) -> None:
