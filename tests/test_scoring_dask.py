@@ -99,7 +99,7 @@ def test_dask_cli_local_cluster_and_resume(tmp_path, model, partitioned):
             "--engine", "dask", "-j", "2", "--chunksize", "10"]
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 1, res.output  # two bad rows
-    assert "97 rows: 95 scored, 2 failed" in res.output
+    assert "97 rows: 95 scored, 0 out of scope, 2 failed" in res.output
     assert b"".join(p.read_bytes() for p in sorted(out.glob("part-*.jsonl"))) == local.read_bytes()
     # as if interrupted before partition 1 finished: --resume scores only that partition
     meta = json.loads((out / "_summary.json").read_text())
@@ -115,7 +115,7 @@ def test_dask_cli_local_cluster_and_resume(tmp_path, model, partitioned):
     (partial / "_state.json").write_text(json.dumps(state))
     res = CliRunner().invoke(main, [*args, "--resume"])
     assert res.exit_code == 1, res.output
-    assert "97 rows: 95 scored, 2 failed" in res.output and "70 of them from the interrupted run" in res.output
+    assert "97 rows: 95 scored, 0 out of scope, 2 failed" in res.output and "70 of them from the interrupted run" in res.output
     assert b"".join(p.read_bytes() for p in sorted(out.glob("part-*.jsonl"))) == local.read_bytes()
     assert sorted(p.name for p in out.iterdir()) == ["_summary.json", "part-00000.jsonl", "part-00001.jsonl",
                                                      "part-00002.jsonl"]

@@ -243,5 +243,5 @@ def run_dask(job: ScoringJob) -> ScoreSummary:
         raise AnnotatorError(_failure(parts, failed, folder))
     summary = folder.finish(job, parts, done)
     return ScoreSummary(folder.out.url, job.format, "dask", summary["rows"], summary["failed"],
-                        time.perf_counter() - t0, resumed_rows=resumed_rows, partitions=len(parts), jobs=job.jobs,
+                        time.perf_counter() - t0, out_of_scope=summary["out_of_scope"], resumed_rows=resumed_rows, partitions=len(parts), jobs=job.jobs,
                         workers_lost=len(lost.workers), retried=len(lost.partitions))

@@ -12,7 +12,8 @@ __all__ = ["score_files"]
 
 def score_files(inputs, output, *, model=None, format=None, jobs=None, resume=False, engine=None,
                 scheduler=None, chunksize=128, progress=None, text_column="text", id_column="id",
-                max_bytes=DEFAULT_MAX_BYTES, partition_size="auto", retries=3) -> ScoreSummary:
+                max_bytes=DEFAULT_MAX_BYTES, partition_size="auto", retries=3,
+                scope_check=True) -> ScoreSummary:
     """Score article files into one record per input row (``annotator score``).
 
     Parameters
@@ -59,11 +60,17 @@ def score_files(inputs, output, *, model=None, format=None, jobs=None, resume=Fa
         Dask engine: how many more times a partition is tried after its task
         raised or its worker died (a ``LocalCluster``'s allowed worker deaths
         per task too; a running scheduler keeps its own setting).
+    scope_check : bool
+        Check each text's scope before scoring (:mod:`annotator.articles.scope`):
+        a text that is not English news prose gets status ``out_of_scope``, a
+        ``reason`` and no risk. False: score every text (input known to be
+        English news, e.g. a curated corpus).
 
     Returns
     -------
     ScoreSummary
-        Rows written, failed rows, seconds; ``exit_code`` is 0 or 1.
+        Rows written, rows scored, out of scope and failed, seconds;
+        ``exit_code`` is 0 or 1 (out-of-scope rows are not failures).
 
     Raises
     ------
@@ -77,5 +84,5 @@ def score_files(inputs, output, *, model=None, format=None, jobs=None, resume=Fa
     reader = ReaderOptions(chunksize=chunksize, text_column=text_column, id_column=id_column, max_bytes=max_bytes)
     job = build_job(inputs, output, model=model, format=format, jobs=jobs, resume=resume, engine=engine,
                     scheduler=scheduler, progress=progress, reader=reader, partition_size=partition_size,
-                    retries=retries)
+                    retries=retries, scope_check=scope_check)
     return run_dask(job) if job.engine == "dask" else run_local(job)

@@ -50,7 +50,8 @@ def parquet_schema(labels):
 
     span = pa.struct([("label", pa.string()), ("start", pa.int64()), ("end", pa.int64()), ("text", pa.string()),
                       ("score", pa.float64())])
-    return pa.schema([("id", pa.string()), ("source", pa.string()), ("risk", pa.float64()), ("band", pa.string()),
+    return pa.schema([("id", pa.string()), ("source", pa.string()), ("status", pa.string()), ("reason", pa.string()),
+                      ("risk", pa.float64()), ("band", pa.string()), ("confidence", pa.float64()),
                       ("spans", pa.list_(span)), *[(f"n_{lab}", pa.int64()) for lab in labels],
                       ("error", pa.string())])
 
@@ -138,7 +139,7 @@ def _read_csv(f, labels) -> list:
                 r[k] = None
             elif k == "spans":
                 r[k] = json.loads(v)
-            elif k == "risk":
+            elif k in ("risk", "confidence"):
                 r[k] = float(v)
             elif k in counts:
                 r[k] = int(v)

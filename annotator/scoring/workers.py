@@ -89,8 +89,8 @@ def plan_partitions(path: str, size: int, opts, out: Folder, name: str) -> None:
 
 
 def _write_part(spool, part: Partition, model, spec: RecordFormat, reader: ReaderOptions) -> tuple:
-    """Score the partition into ``spool`` chunk by chunk, as the local engine does; (rows, failed)."""
-    rows = failed = 0
+    """Score the partition into ``spool`` chunk by chunk, as the local engine does; (rows, failed, out of scope)."""
+    rows = failed = out_of_scope = 0
     writer = None
     if spec.format == "parquet":
         import pyarrow.parquet as pq  # optional/lazy: only Parquet output needs it
@@ -106,9 +106,10 @@ def _write_part(spool, part: Partition, model, spec: RecordFormat, reader: Reade
             spool.write(scored.payload)
         rows += scored.rows
         failed += scored.failed
+        out_of_scope += scored.out_of_scope
     if writer is not None:
         writer.close()
-    return rows, failed
+    return rows, failed, out_of_scope
 
 
 def score_partition(part: Partition, out: Folder, ref: ModelRef, spec: RecordFormat, reader: ReaderOptions,
@@ -124,9 +125,10 @@ def score_partition(part: Partition, out: Folder, ref: ModelRef, spec: RecordFor
         return out.read_json(marker_file)
     model = worker_model(ref)
     with tempfile.TemporaryFile() as spool:
-        rows, failed = _write_part(spool, part, model, spec, reader)
+        rows, failed, out_of_scope = _write_part(spool, part, model, spec, reader)
         out.put(name, spool)
     marker = {"index": part.index, "input": part.input, "range": None if part.kind == "file" else part.describe(),
-              "part": name, "rows": rows, "failed": failed, "worker": _worker().address}
+              "part": name, "rows": rows, "failed": failed, "out_of_scope": out_of_scope,
+              "worker": _worker().address}
     out.write_json(marker_file, marker)
     return marker
