@@ -63,7 +63,7 @@ DETECTORS = {
                     "(lambda l: l.iso_code_639_1.name.lower() if l else 'unknown')(d.detect_language_of(t))"),
     "langdetect": ("langdetect",
                    "from langdetect import DetectorFactory, detect\nDetectorFactory.seed = 0\ndetect('warm up')",
-                   "detect(t)"),
+                   "detect(t).split('-')[0]"),
 }
 
 

@@ -14,6 +14,7 @@ from annotator.cli import main
 from annotator.corpora import load_polnear, load_ptc, load_szeged
 from annotator.scoring import read_scores, score, score_files
 from annotator.scoring.records import STATUSES
+from annotator.taxonomy import load_taxonomy
 
 HERE = Path(__file__).resolve().parent
 LANGUAGES = [json.loads(ln) for ln in (HERE / "data" / "scope" / "languages.jsonl").open(encoding="utf-8")]
@@ -168,3 +169,47 @@ def test_tag_reports_status_and_tags_no_out_of_scope_text(tmp_path, mixed):
                                            "error"]
     assert rows[3]["reason"] == "language: de" and rows[3]["spans"] == []
     assert rows[0]["reason"] is None and rows[0]["spans"]  # "officials said", "according to"
+
+
+# --- the Dask engine and the report -------------------------------------------------------------------
+
+
+@pytest.mark.dask
+def test_dask_engine_rows_have_the_same_status(tmp_path, mixed):
+    pytest.importorskip("dask.distributed")
+    local = tmp_path / "local.parquet"
+    score_files([mixed], local, jobs=1)
+    out = tmp_path / "dask"
+    summary = score_files([mixed], out, engine="dask", jobs=1, format="parquet")
+    assert (summary.rows, summary.scored, summary.out_of_scope, summary.failed) == (6, 2, 3, 1)
+    assert json.loads((out / "_summary.json").read_text())["out_of_scope"] == 3
+    frame = read_scores(out)
+    _check_rows(frame)
+    pd.testing.assert_frame_equal(frame, read_scores(local))
+
+
+def test_report_counts_out_of_scope_rows_and_lists_them_apart(tmp_path, mixed):
+    from annotator.report import scoring_report
+
+    scores = tmp_path / "s.jsonl"
+    score_files([mixed], scores, jobs=1)
+    summary = scoring_report(scores, tmp_path / "r.html", articles=[mixed])
+    assert (summary["rows"], summary["scored"], summary["out_of_scope"], summary["failed"]) == (6, 2, 3, 1)
+    assert [r["id"] for r in summary["out_of_scope_rows"]] == ["zh", "de", "links"]
+    assert summary["out_of_scope_rows"][0]["reason"] == "language: zh"
+    assert summary["out_of_scope_reasons"] == {"language: zh": 1, "language: de": 1, "not prose": 1}
+    assert [r["id"] for r in summary["failed_rows"]] == [summary["failed_rows"][0]["id"]]
+    assert {t["id"] for t in summary["top"]} == {"en", "one-liner"}  # only scored rows are ranked
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Out of scope (3)" in html and "language: zh" in html and "2 scored, 3 out of scope, 1 failed" in html
+
+
+def test_output_written_before_the_scope_check_is_still_read(tmp_path):
+    old = tmp_path / "old.jsonl"
+    tax = load_taxonomy()
+    rec = {"id": "a", "source": "a.txt", "risk": 40.0, "band": tax.rating_choices[1], "spans": [],
+           **{f"n_{lab}": 0 for lab in tax.label_ids}, "error": None}
+    old.write_text(json.dumps(rec) + "\n" + json.dumps({**rec, "id": "b", "risk": None, "band": None,
+                                                         "spans": None, "error": "b.txt: empty file"}) + "\n")
+    frame = read_scores(old)
+    assert frame["status"].tolist() == ["scored", "error"] and frame["reason"].isna().all()

@@ -197,9 +197,18 @@ def score_records(frame: pd.DataFrame, model, labels, choices, scope_check: bool
     return records
 
 
+def _with_status(record: dict) -> dict:
+    """A record written before the scope check (no ``status``): ``scored`` or ``error``, no reason or confidence."""
+    if "status" in record:
+        return record
+    status = ERROR if record.get("error") is not None or record.get("risk") is None else SCORED
+    return {"status": status, "reason": None, "confidence": None, **record}
+
+
 def records_frame(records: list, labels, index=None) -> pd.DataFrame:
     """Records as a frame: columns :func:`output_columns`, ``risk`` float, ``n_<label>`` ``Int64``."""
     cols = output_columns(labels)
+    records = [_with_status(r) for r in records]
     data = {c: pd.Series([r[c] for r in records], dtype=object) for c in cols}
     data["risk"] = pd.Series([r["risk"] for r in records], dtype="float64")
     data["confidence"] = pd.Series([r["confidence"] for r in records], dtype="float64")
