@@ -7,6 +7,7 @@ from ..articles.scope import IN_SCOPE, OUT_OF_SCOPE, scope_reasons
 from ..errors import AnnotatorError
 from ..spans import merge_spans
 from .rules import apply_rules, live_rule_set
+from .voice import add_voice
 
 __all__ = ["tag_texts", "tag_articles", "RulesTagger"]
 
@@ -33,7 +34,7 @@ def tag_texts(texts, tagger) -> list:
     ``annotator.model.load_tagger()`` loads the tagger of the shipped model.
     """
     if tagger is False:
-        return [merge_spans(apply_rules(t), t) for t in texts]
+        return [add_voice(merge_spans(apply_rules(t), t), t) for t in texts]
     if tagger is None:
         raise AnnotatorError("no cue tagger given: annotator.model.load_tagger() loads the shipped one, "
                              "False tags with the rules alone")

@@ -28,6 +28,9 @@ STATUSES = (SCORED, OUT_OF_SCOPE, ERROR)
 
 _SPAN_KEYS = ("label", "start", "end", "text", "score")
 _SPAN_KEY_SET = frozenset(_SPAN_KEYS)
+#: Optional span keys: whose voice the span is in (``narrator``/``quoted``) and who it is quoted from.
+_VOICE_KEYS = ("voice", "attributed_to")
+_SPAN_KEY_SETS = (_SPAN_KEY_SET, _SPAN_KEY_SET | {"voice"}, _SPAN_KEY_SET | set(_VOICE_KEYS))
 _MAX_ERROR = 400
 
 
@@ -82,17 +85,24 @@ def _missing(value) -> bool:
 
 
 def _spans(value) -> list:
-    """Normalise the model's spans to plain dicts with exactly the five keys."""
+    """Normalise the model's spans to plain dicts with the five keys (and ``voice``,
+    ``attributed_to`` when the model gives them)."""
     if value is None:
         return []
-    if type(value) is list and all(type(d) is dict and d.keys() == _SPAN_KEY_SET and type(d["label"]) is str
+    if type(value) is list and all(type(d) is dict and d.keys() in _SPAN_KEY_SETS and type(d["label"]) is str
                                    and type(d["start"]) is int and type(d["end"]) is int and type(d["text"]) is str
                                    and type(d["score"]) is float for d in value):
         return value  # already plain (what FramingModel gives): no copy
     out = []
     for d in list(value):
-        out.append({"label": str(d["label"]), "start": int(d["start"]), "end": int(d["end"]),
-                    "text": str(d["text"]), "score": float(d["score"])})
+        span = {"label": str(d["label"]), "start": int(d["start"]), "end": int(d["end"]),
+                "text": str(d["text"]), "score": float(d["score"])}
+        if d.get("voice") is not None:
+            span["voice"] = str(d["voice"])
+        src = d.get("attributed_to")
+        if src is not None:
+            span["attributed_to"] = {"start": int(src["start"]), "end": int(src["end"]), "text": str(src["text"])}
+        out.append(span)
     return out
 
 

@@ -17,6 +17,7 @@ from ..decoding import runs, sigmoid
 from ..features import token_features
 from ..matching import RuleMatcher
 from ..tokens import ABBREVIATIONS, sentence_spans, segments_flat, tokenize_flat
+from ..voice import add_voice
 from .context import context_lookup, context_scores
 from .span_filter import HeadLookup, filtered_spans, head_lookup
 
@@ -191,7 +192,7 @@ def token_scores(est, toks, ids=None, offsets=None, bounds=None):
 
 def analyze_batch(est, texts) -> TaggedBatch:
     """One vectorised pass over several texts: tokens, vocabulary ids, token probabilities
-    and spans (decoded, span-filtered, with the frozen rules, merged) of each."""
+    and spans (decoded, span-filtered, with the frozen rules, merged, with their voice) of each."""
     flat = tokenize_flat(texts)
     ids = token_ids(est, flat.tokens)
     lk = lookups(est)
@@ -219,5 +220,5 @@ def analyze_batch(est, texts) -> TaggedBatch:
         found = rule_matcher(est).apply(texts, flat.tokens, flat.starts, flat.ends, flat.offsets, ids)
         for t, hits in enumerate(found):
             items[t].extend((h.label, h.start, h.end, h.score) for h in hits)
-    spans = [_merge(it, text) for it, text in zip(items, texts)]
+    spans = [add_voice(_merge(it, text), text) for it, text in zip(items, texts)]
     return TaggedBatch(flat.offsets, flat.tokens, flat.starts, flat.ends, ids, probs, spans)

@@ -1,0 +1,83 @@
+"""What a fast retrain learns from: the team's articles split (fit / held out), a budgeted sample of the base corpora.
+
+A full build learns from every corpus article (about 7.8 M characters) and cross-validates;
+retraining after each round of annotation must take under a minute, and the cost of fitting grows
+with the characters fitted. So a retrain fits on the team's annotated articles, each counted
+``team_weight`` times, plus a random sample of the base corpora, all within ``budget_chars``
+characters: when the team's copies alone would exceed ``team_share`` of the budget, fewer copies
+are fitted and the base sample shrinks by the same factor, which keeps the team's weight relative
+to the base corpora what ``team_weight`` says.
+
+The held-out team articles are chosen by a hash of their id (the same article stays held out
+from one retrain to the next, so figures of successive rounds compare), grouped by article.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["FitPlan", "held_out_mask", "plan_fit", "sample_base", "BASE_SHARES"]
+
+#: Share of the base sample's characters per corpus: PTC's articles are the document model's targets,
+#: PolNeAR's the sources, Szeged's the unverified claims (short documents, cheap).
+BASE_SHARES = {"ptc": 0.45, "polnear": 0.4, "szeged": 0.15}
+
+
+def held_out_mask(article_ids, fraction: float, min_articles: int = 20) -> np.ndarray:
+    """Team articles held out for the check: a stable ``fraction`` of them by a hash of the id
+    (none when there are fewer than ``min_articles``; at least one otherwise)."""
+    ids = [str(a) for a in article_ids]
+    if fraction <= 0 or len(ids) < min_articles:
+        return np.zeros(len(ids), dtype=bool)
+    h = np.array([int(hashlib.sha1(a.encode("utf-8")).hexdigest()[:8], 16) / 16 ** 8 for a in ids])
+    mask = h < fraction
+    if not mask.any():
+        mask[int(np.argmin(h))] = True
+    return mask
+
+
+@dataclass(frozen=True)
+class FitPlan:
+    """How many copies of each team article are fitted, and the characters left for the base sample."""
+
+    copies: int
+    base_chars: int
+    team_chars: int
+
+
+def plan_fit(team_chars: int, team_weight: int, budget_chars: int, team_share: float = 0.7) -> FitPlan:
+    """Copies of the team's articles and the base sample's size in characters (module docstring)."""
+    base_full = int(budget_chars * (1 - team_share))
+    copies = max(1, int(team_weight))
+    if team_chars and copies * team_chars > budget_chars * team_share:
+        fitted = max(1, int(budget_chars * team_share // team_chars))
+        base_full = int(base_full * fitted / copies)
+        copies = fitted
+    return FitPlan(copies, max(base_full, 0), int(team_chars))
+
+
+def sample_base(frame: pd.DataFrame, chars: int, random_state: int = 0, shares=None) -> pd.DataFrame:
+    """A random sample of the base corpora's rows with about ``chars`` characters in all, split
+    between corpora by ``shares`` (:data:`BASE_SHARES`; a corpus not listed gets an equal part of
+    what is left)."""
+    if not len(frame) or chars <= 0:
+        return frame.iloc[:0]
+    shares = dict(BASE_SHARES if shares is None else shares)
+    corpora = list(dict.fromkeys(frame["corpus"]))
+    known = sum(shares.get(c, 0.0) for c in corpora)
+    others = [c for c in corpora if c not in shares]
+    rest = max(0.0, 1.0 - known)
+    weights = {c: shares.get(c, rest / len(others) if others else 0.0) for c in corpora}
+    total = sum(weights.values()) or 1.0
+    rng = np.random.RandomState(random_state)
+    parts = []
+    for c in corpora:
+        rows = frame[frame["corpus"] == c]
+        order = rng.permutation(len(rows))
+        lengths = rows["text"].str.len().to_numpy()[order]
+        n = int(np.searchsorted(np.cumsum(lengths), chars * weights[c] / total, side="right"))
+        parts.append(rows.iloc[np.sort(order[:max(n, 1)])])
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,105 @@
+"""Fast retraining on a team's annotations: the team's convention wins over the corpora's, and the plan keeps to its budget.
+
+The convention test builds a team's annotations synthetically from real PTC articles: the team
+marks loaded terms as PTC does, except that it never marks "terrorists" (a word the shipped
+model's lexicon rule always marks) and always marks "immigration" (which PTC never marks). After
+one retrain on fewer than 100 of those articles, the new model must follow the team on PolNeAR
+articles it has never seen, where the shipped model follows the corpora.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from annotator.corpora import load_polnear, load_ptc
+from annotator.dataset import Dataset
+from annotator.model.files import load_model
+from annotator.training.retrain import retrain
+from annotator.training.retrain_data import held_out_mask, plan_fit, sample_base
+
+NEVER = re.compile(r"\bterrorists\b", re.I)
+ALWAYS = re.compile(r"\bimmigration\b", re.I)
+
+
+def _team_dataset(ptc: Dataset, n: int) -> Dataset:
+    """``n`` PTC articles holding either word, with the team's loaded-term spans (see the module docstring)."""
+    arts = ptc.articles[ptc.articles["text"].str.contains(NEVER) | ptc.articles["text"].str.contains(ALWAYS)]
+    arts = arts.iloc[:n].assign(corpus="team-project")
+    rows = []
+    for aid, text in zip(arts["article_id"], arts["text"]):
+        never = [m.span() for m in NEVER.finditer(text)]
+        always = [m.span() for m in ALWAYS.finditer(text)]
+        gold = ptc.spans[(ptc.spans["article_id"] == aid) & (ptc.spans["label"] == "loaded_term")]
+        for s, e in zip(gold["start"], gold["end"]):
+            if not any(a < e and b > s for a, b in never + always):
+                rows.append((aid, int(s), int(e)))
+        rows += [(aid, s, e) for s, e in always]
+    spans = pd.DataFrame(rows, columns=["article_id", "start", "end"])
+    texts = dict(zip(arts["article_id"], arts["text"]))
+    spans = spans.assign(annotator="team@example.org", label="loaded_term", reliability=None,
+                         text=[texts[a][s:e] for a, s, e in zip(spans["article_id"], spans["start"], spans["end"])])
+    docs = pd.DataFrame({"article_id": arts["article_id"], "annotator": "team@example.org", "framing_risk": None,
+                         "cancelled": False})
+    return Dataset(arts, docs, spans)
+
+
+def _marked_share(model, texts, pattern) -> float:
+    """Share of the word's occurrences in ``texts`` that a loaded_term span of ``model`` covers."""
+    scored = model.score(pd.DataFrame({"id": [str(i) for i in range(len(texts))], "text": texts}), evidence=0)
+    hit = total = 0
+    for text, spans in zip(texts, scored["spans"]):
+        loaded = [(d["start"], d["end"]) for d in spans if d["label"] == "loaded_term"]
+        for m in pattern.finditer(text):
+            total += 1
+            hit += any(s < m.end() and e > m.start() for s, e in loaded)
+    return hit / max(total, 1)
+
+
+@pytest.mark.corpora("ptc", "polnear")
+def test_team_convention_steers_the_retrained_model():
+    ptc, polnear = load_ptc(), load_polnear()
+    team = _team_dataset(ptc, 100)  # every PTC article holding either word: 71
+    assert 60 <= len(team) <= 100 and team.spans["text"].str.contains(ALWAYS).sum() >= 60
+    unseen = polnear.articles["text"]
+    never_texts = unseen[unseen.str.contains(NEVER)].iloc[:25].tolist()
+    always_texts = unseen[unseen.str.contains(ALWAYS)].iloc[:25].tolist()
+    base = load_model()
+    before = _marked_share(base, never_texts, NEVER), _marked_share(base, always_texts, ALWAYS)
+    assert before[0] > 0.8 and before[1] < 0.2, before  # the shipped model follows the corpora
+    out = retrain(base, team, base_corpora=("ptc",), budget_chars=1_200_000, holdout=0.15)
+    after = _marked_share(out.model, never_texts, NEVER), _marked_share(out.model, always_texts, ALWAYS)
+    assert after[0] < 0.2 and after[1] > 0.6, (before, after)
+    assert out.model_version != base.model_version and out.model_version.startswith("framing-")
+    assert out.counts["team_articles"] == len(team) == out.counts["team_held_out"] + out.counts["team_fitted"]
+    assert any("terrorists" in note for note in out.notes)
+    held = out.held_out["labels"]["loaded_term"]
+    assert held["new"]["n_gold"] == held["base"]["n_gold"] > 0
+    assert out.model.metrics_["retrain"]["counts"] == out.counts
+
+
+def test_plan_keeps_the_team_weight_within_the_budget():
+    small = plan_fit(100_000, 5, 3_000_000)
+    assert small.copies == 5 and small.base_chars == 900_000
+    big = plan_fit(2_000_000, 5, 3_000_000)  # 5 copies would be 10 M characters
+    assert big.copies == 1 and big.base_chars == 900_000 // 5
+    assert big.copies * big.team_chars <= 3_000_000 * 0.7
+
+
+def test_held_out_articles_are_stable_and_grouped_by_id():
+    ids = [f"a{i}" for i in range(200)]
+    mask = held_out_mask(ids, 0.15)
+    assert 10 < mask.sum() < 50
+    assert (held_out_mask(ids[:150], 0.15) == mask[:150]).all()  # the same article stays held out
+    assert not held_out_mask(ids[:19], 0.15).any()
+
+
+def test_base_sample_shares_and_size():
+    frame = pd.DataFrame({"corpus": ["ptc"] * 50 + ["polnear"] * 50 + ["szeged"] * 50,
+                          "text": ["x" * 1000] * 150, "article_id": [str(i) for i in range(150)]})
+    out = sample_base(frame, 40_000)
+    per = out["corpus"].value_counts()
+    assert per["ptc"] == 18 and per["polnear"] == 16 and per["szeged"] == 6
+    assert out["article_id"].is_unique and np.isin(out["article_id"], frame["article_id"]).all()
