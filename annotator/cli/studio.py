@@ -169,7 +169,9 @@ def push_command(inputs, project, tagger_path, rules_only, no_predictions, chunk
         write_csv(out, summary)
     counts = out["status"].value_counts()
     parts = ", ".join(f"{int(counts.get(s, 0))} {s}" for s in ("created", "existing", "updated", "error"))
-    click.echo(f"annotator: project {project!r} at {studio.url}: {parts}", err=True)
+    oos = int(out["detail"].str.startswith("out of scope").sum())
+    scope = f"; {oos} out of scope, without a prediction (see their 'scope' field)" if oos else ""
+    click.echo(f"annotator: project {project!r} at {studio.url}: {parts}{scope}", err=True)
     errors = out[out["status"] == "error"]
     if len(errors):
         reasons = [str(r.detail) if str(r.article_id) in str(r.detail) else f"{r.article_id}: {r.detail}"
