@@ -28,8 +28,10 @@ vectorizer pass (``bench/scope.py`` sets it against the model's own time, interl
 
 ``--engine dask --workers 1 2`` (issue 17) compares, in the same run and on the same one
 JSONL file per size, the local engine with ``-j 1`` and ``-j 2`` and the Dask engine on a
-``LocalCluster`` of 1 and 2 single-threaded worker processes (started before the clock starts:
-the time includes planning the partitions, uploading the model to the workers, scoring and
+``LocalCluster`` of 1 and 2 single-threaded worker processes (the engine's own, with its
+``WORKER_SETTINGS``, started before the clock starts, as a cluster usually is: its workers have
+imported the scoring code as they started, as the local engine's process has; the time includes
+planning the partitions, uploading the model to the workers and loading it there, scoring and
 writing; JSONL output for both engines; automatic partition size). Printed: articles/s, and
 articles/s per worker process.
 """

@@ -60,9 +60,13 @@ def partitioned(tmp_path_factory, texts):
     return data
 
 
+LOCAL_SUMMARIES: dict = {}
+
+
 def local_reference(tmp_path, inputs, model, fmt="jsonl"):
+    """The local engine's output of ``inputs`` (its summary kept in ``LOCAL_SUMMARIES`` under the path)."""
     out = tmp_path / f"local.{fmt}"
-    score_files(inputs, out, model=model, jobs=1, chunksize=16)
+    LOCAL_SUMMARIES[out] = score_files(inputs, out, model=model, jobs=1, chunksize=16)
     return out
 
 
@@ -82,6 +86,10 @@ def test_dask_engine_equals_local_engine(tmp_path, cluster, model, partitioned, 
                           format=fmt, chunksize=16)
     assert summary.engine == "dask" and summary.partitions == 4
     assert (summary.rows, summary.failed, summary.exit_code) == (102, 2, 1)
+    # the failed rows are named as the local engine names them, in input order
+    assert len(summary.errors) == 2 and summary.errors == LOCAL_SUMMARIES[local].errors
+    assert [e[0] for e in summary.errors] == [f"{partitioned / 'part-1.jsonl'}:{n}" for n in (26, 27)]
+    assert summary.line().splitlines()[1:] == LOCAL_SUMMARIES[local].line().splitlines()[1:]
     parts = sorted(p.name for p in out.iterdir())
     assert parts == ["_summary.json"] + [f"part-{i:05d}.{fmt}" for i in range(4)]
     meta = json.loads((out / "_summary.json").read_text())
@@ -100,6 +108,8 @@ def test_dask_cli_local_cluster_and_resume(tmp_path, model, partitioned):
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 1, res.output  # two bad rows
     assert "97 rows: 95 scored, 0 out of scope, 2 failed" in res.output
+    named = [line for line in res.output.splitlines() if line.startswith("annotator: failed: ")]
+    assert len(named) == 2 and all(f"{partitioned / 'part-1.jsonl'}:" in line for line in named), res.output
     assert b"".join(p.read_bytes() for p in sorted(out.glob("part-*.jsonl"))) == local.read_bytes()
     # as if interrupted before partition 1 finished: --resume scores only that partition
     meta = json.loads((out / "_summary.json").read_text())
@@ -116,6 +126,7 @@ def test_dask_cli_local_cluster_and_resume(tmp_path, model, partitioned):
     res = CliRunner().invoke(main, [*args, "--resume"])
     assert res.exit_code == 1, res.output
     assert "97 rows: 95 scored, 0 out of scope, 2 failed" in res.output and "70 of them from the interrupted run" in res.output
+    assert [line for line in res.output.splitlines() if line.startswith("annotator: failed: ")] == named
     assert b"".join(p.read_bytes() for p in sorted(out.glob("part-*.jsonl"))) == local.read_bytes()
     assert sorted(p.name for p in out.iterdir()) == ["_summary.json", "part-00000.jsonl", "part-00001.jsonl",
                                                      "part-00002.jsonl"]
@@ -194,6 +205,31 @@ def test_partition_size_option():
     assert auto_partition_size(10 * 2**30, 8) == 32 * 2**20
     with pytest.raises(AnnotatorError, match="URLs are read and written by the Dask engine"):
         score_files(["memory://in/x.jsonl"], "out.jsonl", model=lambda f: f)
+
+
+def _flat(tree: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in tree.items():
+        out.update(_flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+    return out
+
+
+#: evaluated on a worker by the builtin ``eval`` (a function of this module would import it, and the scoring code)
+_LOADED = "all(m in __import__('sys').modules for m in ('annotator.scoring.workers', 'sklearn', 'pandas'))"
+
+
+def test_worker_settings_preload_the_scoring_code_and_match_the_readme():
+    import yaml
+    from dask.distributed import Client
+
+    from annotator.scoring.dask import WORKER_SETTINGS, local_cluster
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("~/.config/dask/annotator.yaml", 1)[1].split("```", 2)[1]
+    assert _flat(yaml.safe_load(block)) == WORKER_SETTINGS  # the config file the README gives for `dask worker`
+    with local_cluster(1) as cluster, Client(cluster) as client:
+        # imported as the worker started, before any task (a fresh worker paid ~2 s of CPU in its first task)
+        assert list(client.run(eval, _LOADED).values()) == [True]
 
 
 def big_input(tmp_path, texts, n=300, mark=None) -> Path:

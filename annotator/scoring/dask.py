@@ -21,6 +21,7 @@ import threading
 import time
 
 from ..errors import AnnotatorError
+from .chunk import KEEP_ERRORS
 from .job import ScoreSummary, ScoringJob
 from .partitions import auto_partition_size, number_partitions
 from .parts import PartsFolder
@@ -36,12 +37,14 @@ _SHOWN_FAILURES = 3
 
 #: Worker settings for pure-Python CPU work (the README gives them as a config file for ``dask worker``):
 #: glibc's own malloc thresholds (Dask's ``MALLOC_TRIM_THRESHOLD_=65536`` makes scoring about 20 %
-#: slower: memory handed back to the system after every large temporary array), and background
+#: slower: memory handed back to the system after every large temporary array), background
 #: monitors that wake up less often (the statistical profiler every 10 ms, the event loop's tick
 #: every 20 ms: each wake-up takes the interpreter lock from the scoring thread, which then waits
 #: for a CPU when every core is busy; with them a worker scored about half as fast as ``-j 1`` on a
-#: busy machine).
-WORKER_SETTINGS = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+#: busy machine), and the scoring code imported when a worker starts (pandas, scikit-learn, SciPy:
+#: about 2 s of CPU, which the first task on a fresh worker paid otherwise; ``-j 1`` never pays it).
+WORKER_SETTINGS = {"distributed.worker.preload": ["annotator.scoring.workers"],
+                   "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
                    "distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "1s",
                    "distributed.worker.memory.monitor-interval": "1s",
                    "distributed.admin.system-monitor.interval": "5s"}
@@ -202,12 +205,12 @@ def _failure(parts: list, failed: dict, folder: PartsFolder) -> str:
 
 
 def _score(client, job: ScoringJob, folder: PartsFolder, parts, run: str, lost: _LostWorkers) -> tuple:
-    """(partitions, finished markers by index, rows resumed, failed partitions' reasons)."""
+    """(partitions, finished markers by index, indices of the resumed ones, failed partitions' reasons)."""
     if parts is None:
         parts, size = _plan(client, job, folder, run)
         folder.start(job, parts, size)
     done = folder.finished(parts)
-    resumed_rows = sum(d["rows"] for d in done.values())
+    resumed = set(done)
     todo = [p.index for p in parts if p.index not in done]
     bar = progress_bar(job.progress, len(parts), len(done), " partitions")
     failed = {}
@@ -217,7 +220,16 @@ def _score(client, job: ScoringJob, folder: PartsFolder, parts, run: str, lost: 
             failed = _run_tasks(client, job, folder, parts, todo, done, bar, run)
     finally:
         bar.close()
-    return parts, done, resumed_rows, failed
+    return parts, done, resumed, failed
+
+
+def _row_errors(parts: list, done: dict, resumed: set) -> tuple:
+    """``(source, error)`` of the first failed rows this run scored, in input order (as the local engine)."""
+    errors = []
+    for p in parts:
+        if p.index not in resumed:
+            errors.extend(tuple(e) for e in done[p.index].get("errors", ())[:KEEP_ERRORS - len(errors)])
+    return tuple(errors)
 
 
 def run_dask(job: ScoringJob) -> ScoreSummary:
@@ -229,7 +241,7 @@ def run_dask(job: ScoringJob) -> ScoreSummary:
     lost = _LostWorkers(run)
     client, cluster = _connect(job)
     try:
-        parts, done, resumed_rows, failed = _score(client, job, folder, parts, run, lost)
+        parts, done, resumed, failed = _score(client, job, folder, parts, run, lost)
     finally:
         try:
             client.unsubscribe_topic("all")
@@ -241,7 +253,9 @@ def run_dask(job: ScoringJob) -> ScoreSummary:
         folder.cleanup()  # no temporary file outlives the run, whatever its end
     if failed:
         raise AnnotatorError(_failure(parts, failed, folder))
+    errors = _row_errors(parts, done, resumed)
     summary = folder.finish(job, parts, done)
     return ScoreSummary(folder.out.url, job.format, "dask", summary["rows"], summary["failed"],
-                        time.perf_counter() - t0, out_of_scope=summary["out_of_scope"], resumed_rows=resumed_rows, partitions=len(parts), jobs=job.jobs,
-                        workers_lost=len(lost.workers), retried=len(lost.partitions))
+                        time.perf_counter() - t0, resumed_rows=sum(done[i]["rows"] for i in resumed),
+                        partitions=len(parts), jobs=job.jobs, errors=errors, workers_lost=len(lost.workers),
+                        retried=len(lost.partitions), out_of_scope=summary["out_of_scope"])

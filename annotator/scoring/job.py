@@ -85,8 +85,9 @@ class ScoringJob:
 class ScoreSummary:
     """What a :func:`score_files` run did.
 
-    ``errors`` holds ``(source, error)`` of the first failed rows the engine noted (the local
-    engine: up to three, of the rows this run scored; empty when not collected).
+    ``errors`` holds ``(source, error)`` of the first failed rows the engine noted (up to three, of
+    the rows this run scored, in input order; the Dask engine reads them from its partitions'
+    markers; empty when not collected).
     """
 
     output: str

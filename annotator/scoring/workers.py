@@ -3,8 +3,12 @@
 The client uploads the pickled model to every worker, present or joining later (Dask's
 ``UploadFile`` plugin: a worker started to replace a dead one gets it too), as a file in the
 worker's own folder. The first task on a worker unpickles it into a per-process cache keyed by
-its digest and moves it out of the garbage collector's sight (``gc.freeze``, as the local
-engine's forked workers do), so a task costs what the local engine's chunks cost. A task writes
+its digest, builds its prediction lookups (``warm()``, as :func:`annotator.model.load_model`
+does: the pickle leaves them out) and moves it out of the garbage collector's sight
+(``gc.freeze``, as the local engine's forked workers do), so a task costs what the local
+engine's chunks cost. Importing this module is what a worker should do when it starts
+(``distributed.worker.preload``, :data:`annotator.scoring.dask.WORKER_SETTINGS`): the imports
+(pandas, scikit-learn, SciPy: about 2 s of CPU) are then not paid by the first task of a run. A task writes
 its output part to an anonymous temporary file (nothing left on disk if the worker dies) and
 stores it in one step, then its marker.
 """
@@ -17,8 +21,9 @@ import pickle
 import tempfile
 import threading
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from .chunk import RecordFormat, process_chunk
+from .chunk import KEEP_ERRORS, RecordFormat, process_chunk
 from .formats import csv_header, parquet_schema
 from .inputs import ReaderOptions
 from .partitions import Partition, plan_input
@@ -63,7 +68,11 @@ def worker_model(ref: ModelRef):
         if ref.digest not in _MODELS:
             path = os.path.join(_worker().local_directory, ref.filename)
             with open(path, "rb") as f:
-                _MODELS[ref.digest] = pickle.load(f)
+                model = pickle.load(f)
+            warm = getattr(model, "warm", None)
+            if callable(warm):
+                warm()  # the lookups the pickle leaves out, built once here rather than in a chunk
+            _MODELS[ref.digest] = model
             gc.freeze()  # the model's objects stay out of every collection (each would walk them all)
         return _MODELS[ref.digest]
 
@@ -88,9 +97,20 @@ def plan_partitions(path: str, size: int, opts, out: Folder, name: str) -> None:
     out.write_json(name, {"partitions": plan_input(path, size, opts)})
 
 
+class PartCounts(NamedTuple):
+    """What scoring one partition gave: rows, failed rows, ``[source, error]`` of the first
+    :data:`KEEP_ERRORS` failed rows, rows out of scope."""
+
+    rows: int
+    failed: int
+    errors: list
+    out_of_scope: int
+
+
 def _write_part(spool, part: Partition, model, spec: RecordFormat, reader: ReaderOptions) -> tuple:
-    """Score the partition into ``spool`` chunk by chunk, as the local engine does; (rows, failed, out of scope)."""
+    """Score the partition into ``spool`` chunk by chunk, as the local engine does: its :class:`PartCounts`."""
     rows = failed = out_of_scope = 0
+    errors: list = []
     writer = None
     if spec.format == "parquet":
         import pyarrow.parquet as pq  # optional/lazy: only Parquet output needs it
@@ -107,9 +127,10 @@ def _write_part(spool, part: Partition, model, spec: RecordFormat, reader: Reade
         rows += scored.rows
         failed += scored.failed
         out_of_scope += scored.out_of_scope
+        errors.extend([src, err] for src, err in scored.errors[:KEEP_ERRORS - len(errors)])
     if writer is not None:
         writer.close()
-    return rows, failed, out_of_scope
+    return PartCounts(rows, failed, errors, out_of_scope)
 
 
 def score_partition(part: Partition, out: Folder, ref: ModelRef, spec: RecordFormat, reader: ReaderOptions,
@@ -125,10 +146,10 @@ def score_partition(part: Partition, out: Folder, ref: ModelRef, spec: RecordFor
         return out.read_json(marker_file)
     model = worker_model(ref)
     with tempfile.TemporaryFile() as spool:
-        rows, failed, out_of_scope = _write_part(spool, part, model, spec, reader)
+        counts = _write_part(spool, part, model, spec, reader)
         out.put(name, spool)
     marker = {"index": part.index, "input": part.input, "range": None if part.kind == "file" else part.describe(),
-              "part": name, "rows": rows, "failed": failed, "out_of_scope": out_of_scope,
-              "worker": _worker().address}
+              "part": name, "rows": counts.rows, "failed": counts.failed, "out_of_scope": counts.out_of_scope,
+              "errors": counts.errors, "worker": _worker().address}
     out.write_json(marker_file, marker)
     return marker
