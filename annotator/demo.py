@@ -37,7 +37,9 @@ def _score_seeds(out: Path, echo) -> tuple:
     articles = read_articles(SEEDS_DIR)
     model = load_model()
     scores = score(articles, model)
-    write_articles_jsonl(scores[["id", "spans", "error"]], out / "spans.jsonl")  # as `annotator tag` writes
+    tagged = scores.assign(status=scores["status"].replace({"scored": "tagged"}),
+                           spans=[sp if isinstance(sp, list) else [] for sp in scores["spans"]])
+    write_articles_jsonl(tagged[["id", "status", "reason", "spans", "error"]], out / "spans.jsonl")  # as `tag` writes
     write_articles_jsonl(scores, out / "scores.jsonl")
     echo(f"scored {len(scores)} seed articles with {model.model_version}: {out / 'scores.jsonl'} "
          f"(spans alone: {out / 'spans.jsonl'})")

@@ -21,7 +21,10 @@ its largest worker), and the ratio of the scoring time to the vectorizer pass.
     python bench/score.py --engine dask --workers 1 2 --sizes 5000
 
 Targets (issue 5): >= 1,000 articles/s; peak RSS at 100k within 10% of 10k;
-scoring time <= 2x the bare vectorizer pass.
+scoring time <= 2x the bare vectorizer pass; with the scope check (issue 15, on by default)
+<= 1.25x. ``--no-scope-check`` scores without it, for a comparison; each run also times the scope
+check alone over the same texts in the child (one process) and prints it as a share of the
+vectorizer pass (``bench/scope.py`` sets it against the model's own time, interleaved).
 
 ``--engine dask --workers 1 2`` (issue 17) compares, in the same run and on the same one
 JSONL file per size, the local engine with ``-j 1`` and ``-j 2`` and the Dask engine on a
@@ -93,6 +96,7 @@ def child(args) -> None:
     from sklearn.feature_extraction.text import HashingVectorizer
 
     from annotator.articles import iter_articles
+    from annotator.articles.scope import scope_reasons
     from annotator.scoring import score_files
 
     t0 = time.perf_counter()
@@ -107,7 +111,8 @@ def child(args) -> None:
     t0 = time.perf_counter()
     summary = score_files([args.input], args.output, model=model, jobs=args.jobs, chunksize=args.chunksize,
                           progress=False, engine=args.engine, format="jsonl",
-                          scheduler=cluster.scheduler_address if cluster else None)
+                          scheduler=cluster.scheduler_address if cluster else None,
+                          scope_check=not args.no_scope_check)
     score_s = time.perf_counter() - t0
     if cluster is not None:
         cluster.close()
@@ -115,16 +120,19 @@ def child(args) -> None:
     child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({"event": "vectorizer"}), flush=True)
     hv = HashingVectorizer(ngram_range=(1, 2))
-    hv_s, nbytes = 0.0, 0
+    hv_s, scope_s, nbytes = 0.0, 0.0, 0
     for chunk in iter_articles([args.input], chunksize=1000):
         texts = chunk["text"].tolist()
         nbytes += sum(len(t.encode("utf-8")) for t in texts)
         t1 = time.perf_counter()
         if not args.skip_vectorizer:
             hv.transform(texts)
-        hv_s += time.perf_counter() - t1
+        t2 = time.perf_counter()
+        scope_reasons(texts)
+        hv_s += t2 - t1
+        scope_s += time.perf_counter() - t2
     print(json.dumps({"event": "done", "rows": summary.rows, "failed": summary.failed, "seconds": score_s,
-                      "load_seconds": load_s, "hv_seconds": hv_s, "bytes": nbytes, "jobs": summary.jobs,
+                      "load_seconds": load_s, "hv_seconds": hv_s, "scope_seconds": scope_s, "bytes": nbytes, "jobs": summary.jobs,
                       "partitions": summary.partitions, "scorer": desc, "maxrss_self_mb": self_rss,
                       "maxrss_children_mb": child_rss}), flush=True)
 
@@ -152,6 +160,8 @@ def run_size(path: Path, n: int, tmp: Path, args, engine: str = "local", jobs=No
         cmd += ["-j", str(jobs)]
     if args.model:
         cmd += ["--model", args.model]
+    if args.no_scope_check:
+        cmd += ["--no-scope-check"]
     if args.engine == "dask":  # the comparison: scoring only
         cmd += ["--skip-vectorizer"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
@@ -232,6 +242,7 @@ def main() -> None:
     ap.add_argument("--engine", choices=["local", "dask"], default="local",
                     help="dask: compare local -j W and Dask with W LocalCluster workers, for each W of --workers")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="with --engine dask (default: 1 2)")
+    ap.add_argument("--no-scope-check", action="store_true", help="score without the scope check (issue 15)")
     ap.add_argument("--skip-vectorizer", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--input", help=argparse.SUPPRESS)
@@ -263,7 +274,9 @@ def main() -> None:
                   f"{r['rows'] / r['seconds']:,.0f} articles/s, {r['bytes'] / 2**20 / r['seconds']:.2f} MB/s; "
                   f"peak RSS {r['peak_rss_mb']:,.0f} MB (PSS {r['peak_pss_mb']:,.0f} MB); "
                   f"vectorizer pass {r['hv_seconds']:.1f} s ({r['rows'] / r['hv_seconds']:,.0f} articles/s), "
-                  f"ratio {r['seconds'] / r['hv_seconds']:.2f}x; model load {r['load_seconds']:.1f} s", flush=True)
+                  f"ratio {r['seconds'] / r['hv_seconds']:.2f}x; model load {r['load_seconds']:.1f} s; "
+                  f"scope check alone (one process) {r['scope_seconds']:.2f} s = "
+                  f"{r['scope_seconds'] / r['hv_seconds']:.2f}x the vectorizer pass", flush=True)
         first = next(iter(results.values()))
         print(f"\nscorer: {first['scorer']}; cores: {os.cpu_count()}; chunksize {args.chunksize}")
         print(f"{'articles':>9} {'art/s':>7} {'MB/s':>6} {'peak RSS MB':>11} {'peak PSS MB':>11} "

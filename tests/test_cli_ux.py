@@ -89,7 +89,7 @@ def test_score_missing_file_prints_the_reason(tmp_path):
     r = CliRunner().invoke(main, ["score", str(missing), "-o", str(tmp_path / "o.jsonl"), "-j", "1"])
     assert r.exit_code == 1, r.output
     lines = r.stderr.strip().splitlines()
-    assert "1 rows: 0 scored, 1 failed" in lines[0]
+    assert "1 rows: 0 scored, 0 out of scope, 1 failed" in lines[0]
     assert lines[1:] == [f"annotator: failed: {missing}: cannot read (No such file or directory)"]
 
 
@@ -101,7 +101,7 @@ def test_score_names_three_failed_rows_then_counts_the_rest(tmp_path):
     r = CliRunner().invoke(main, ["score", str(good), *map(str, missing), "-o", str(out), "-j", "2", "--chunksize", "2"])
     assert r.exit_code == 1, r.output
     lines = r.stderr.strip().splitlines()
-    assert "6 rows: 1 scored, 5 failed" in lines[0]
+    assert "6 rows: 1 scored, 0 out of scope, 5 failed" in lines[0]
     assert lines[1:4] == [f"annotator: failed: {m}: cannot read (No such file or directory)" for m in missing[:3]]
     assert lines[4:] == [f"annotator: ... and 2 more; see the error column of {out}"]
 

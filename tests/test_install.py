@@ -153,7 +153,7 @@ def test_installed_package_finds_its_data_in_the_venv(installed):
 def test_installed_cli_tags_scores_and_reports_outside_the_checkout(installed):
     cwd = installed["cwd"]
     tagged = annotator(installed, "tag", "SEEDS", "-o", "spans.jsonl")
-    assert "tagged 5 articles, 0 with errors" in tagged.stderr + tagged.stdout
+    assert "tagged 5 articles, 0 out of scope, 0 with errors" in tagged.stderr + tagged.stdout
     spans = [json.loads(line) for line in (cwd / "spans.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(spans) == 5 and all(r["spans"] and r["error"] is None for r in spans)
 

@@ -422,7 +422,7 @@ def test_cli_killed_run_resumes_to_the_same_output(tmp_path, long_input, fmt, jo
     resumed = subprocess.run(cli_command([*args, "--resume"]), capture_output=True, timeout=300)
     assert resumed.returncode == 1, resumed.stderr  # the broken line is a failed row
     assert f"{done:,} of them from the interrupted run".encode() in resumed.stderr
-    assert b"800 rows: 799 scored, 1 failed" in resumed.stderr
+    assert b"800 rows: 799 scored, 0 out of scope, 1 failed" in resumed.stderr
     if fmt == "jsonl":
         assert out.read_bytes() == whole.read_bytes()
     pd.testing.assert_frame_equal(read_scores(out), read_scores(whole))
@@ -435,12 +435,12 @@ def test_cli_exit_status_and_summary(tmp_path, model, texts):
     runner = CliRunner()
     ok = runner.invoke(main, ["score", str(src), "-o", str(tmp_path / "o.jsonl"), "-j", "1"])
     assert ok.exit_code == 0, ok.output
-    assert "3 rows: 3 scored, 0 failed" in ok.output
+    assert "3 rows: 3 scored, 0 out of scope, 0 failed" in ok.output
     assert "scoring:" not in ok.output  # no bar when stderr is not a terminal, unless asked for
     shown = runner.invoke(main, ["score", str(src), "-o", str(tmp_path / "p.jsonl"), "-j", "1", "--progress"])
     assert shown.exit_code == 0 and "scoring:" in shown.stderr and "3/3" in shown.stderr
     some = runner.invoke(main, ["score", str(bad), "-o", str(tmp_path / "b.csv"), "-j", "1"])
-    assert some.exit_code == 1 and "3 rows: 2 scored, 1 failed" in some.output
+    assert some.exit_code == 1 and "3 rows: 2 scored, 0 out of scope, 1 failed" in some.output
     assert len(read_scores(tmp_path / "b.csv")) == 3
     usage = runner.invoke(main, ["score", str(src), "-o", str(tmp_path / "o.xyz")])
     assert usage.exit_code == 2 and "cannot tell the output format" in usage.output

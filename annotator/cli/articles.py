@@ -90,10 +90,12 @@ def articles_command(inputs, output, text_column, id_column, max_mb, strict):
 def tag_command(inputs, output, tagger_path, rules_only, min_score, all_candidates, text_column, id_column):
     """Find cue spans (sourcing, unverified claims, loaded terms) in articles.
 
-    Writes one JSON object per article: {"id", "spans": [{"label", "start", "end",
-    "text", "score"}], "error"}. Offsets are Python string indices into the article
-    text. Unreadable articles are written with "error" set; the first few are
-    named, and the exit status is then 1 (else 0; 2 on usage or fatal errors).
+    Writes one JSON object per article: {"id", "status", "reason", "spans":
+    [{"label", "start", "end", "text", "score"}], "error"}. Offsets are Python
+    string indices into the article text. Status is "tagged", "out_of_scope"
+    (not English news prose: "reason" says why, e.g. "language: de"; no spans)
+    or "error". Unreadable articles are written with "error" set; the first few
+    are named, and the exit status is then 1 (else 0; 2 on usage or fatal errors).
 
     Only spans at or above the tagger's operating point are written (per-label
     score thresholds chosen on held-out articles for a stated precision; the
@@ -111,15 +113,20 @@ def tag_command(inputs, output, tagger_path, rules_only, min_score, all_candidat
 
     tagger = False if rules_only else load_tagger(tagger_path)
     bar = tqdm(unit=" articles", file=sys.stderr, disable=None, desc="tagging")
+    out_of_scope = []
 
     def tagged():
         for chunk in iter_articles(list(inputs), chunksize=1000, text_column=text_column, id_column=id_column):
-            yield tag_articles(chunk, tagger, min_score, all_candidates)
+            frame = tag_articles(chunk, tagger, min_score, all_candidates)
+            out_of_scope.append(int((frame["status"] == "out_of_scope").sum()))
+            yield frame
             bar.update(len(chunk))
 
     reasons: list = []
     rows, bad = write_articles_jsonl(_noting_errors(tagged(), reasons), output)
     bar.close()
-    click.echo(f"annotator: tagged {rows - bad} articles, {bad} with errors, written to {output}", err=True)
+    oos = sum(out_of_scope)
+    click.echo(f"annotator: tagged {rows - bad - oos} articles, {oos} out of scope, {bad} with errors, "
+               f"written to {output}", err=True)
     _echo_failed(reasons, bad, f"the error field of {output}", text_column)
     sys.exit(1 if bad else 0)

@@ -37,19 +37,25 @@ __all__ = ["score_command", "report_command"]
               help="Largest article accepted, in MB (larger ones become error rows).")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr. Default: when stderr is a terminal (to a log: every 10 s).")
+@click.option("--scope-check/--no-scope-check", default=True, show_default=True,
+              help="Leave texts that are not English news prose unscored (status out_of_scope, with a reason). "
+                   "--no-scope-check scores every text: only for input known to be English news.")
 def score_command(inputs, output, model_path, fmt, jobs, resume, engine, scheduler, partition_size, retries,
-                  chunksize, text_column, id_column, min_score, all_candidates, max_mb, progress):
+                  chunksize, text_column, id_column, min_score, all_candidates, max_mb, progress, scope_check):
     """Score articles: framing risk (0-100), band, cue spans and counts per label.
 
     INPUT is anything 'annotator articles' reads (.txt, folders, .csv, .jsonl,
     .parquet), a glob pattern or a folder of tables. Writes one record per
-    input row, in input order: id, source, risk, band, spans, n_<label>...,
-    error. Bad rows are written with "error" set and never stop the run; the
-    summary names the first few and why they failed. Spans (and their counts)
-    are those at or above the model's operating point unless --min-score or
-    --all-candidates say otherwise.
+    input row, in input order: id, source, status, reason, risk, band,
+    confidence, risk_low, risk_high, spans, n_<label>..., error. Status is
+    "scored", "out_of_scope" (not English news prose: "reason" says why, e.g.
+    "language: de", "too short: 3 words", "not prose: ..."; no risk) or
+    "error". Bad rows are written with "error" set and never stop the run;
+    the summary counts the three and names the first failed rows and why.
+    Spans (and their counts) are those at or above the model's operating
+    point unless --min-score or --all-candidates say otherwise.
 
-    Exit status: 0 when every row was scored; 1 when some rows have "error"
+    Exit status: 0 when no row failed (out-of-scope rows are not failures); 1 when some rows have "error"
     set (all rows are still written); 2 on usage or fatal errors; 130 when
     interrupted (run the same command with --resume to continue).
 
@@ -68,7 +74,7 @@ def score_command(inputs, output, model_path, fmt, jobs, resume, engine, schedul
                               engine=engine, scheduler=scheduler, chunksize=chunksize, text_column=text_column,
                               id_column=id_column, max_bytes=int(max_mb * 2**20), progress=progress,
                               partition_size=partition_size, retries=retries, min_score=min_score,
-                              all_candidates=all_candidates)
+                              all_candidates=all_candidates, scope_check=scope_check)
     except KeyboardInterrupt:
         click.echo(f"\nannotator: interrupted; finished chunks are kept in {output}.partial: "
                    f"run the same command with --resume to continue", err=True)

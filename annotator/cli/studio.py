@@ -203,7 +203,9 @@ def push_command(inputs, project, tagger_path, rules_only, no_predictions, min_s
         write_csv(out, summary)
     counts = out["status"].value_counts()
     parts = ", ".join(f"{int(counts.get(s, 0))} {s}" for s in ("created", "existing", "updated", "error"))
-    click.echo(f"annotator: project {project!r} at {studio.url}: {parts}", err=True)
+    oos = int(out["detail"].str.startswith("out of scope").sum())
+    scope = f"; {oos} out of scope, without a prediction (see their 'scope' field)" if oos else ""
+    click.echo(f"annotator: project {project!r} at {studio.url}: {parts}{scope}", err=True)
     _connect_backend(studio, out.attrs["project_id"], backend_url)
     _refresh_queue(studio, project, tagger, no_queue)
     errors = out[out["status"] == "error"]

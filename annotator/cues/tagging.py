@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..articles.scope import IN_SCOPE, OUT_OF_SCOPE, scope_reasons
 from ..errors import AnnotatorError
 from ..spans import merge_spans
 from .operating import apply_cutoffs, span_cutoffs
@@ -46,18 +47,29 @@ def tag_texts(texts, tagger, min_score=None, all_candidates=False) -> list:
     return [apply_cutoffs(spans, cut) for spans in tagger.predict_spans(list(texts))]
 
 
-def tag_articles(articles: pd.DataFrame, tagger, min_score=None, all_candidates=False) -> pd.DataFrame:
+def tag_articles(articles: pd.DataFrame, tagger, min_score=None, all_candidates=False,
+                 scope_check: bool = True) -> pd.DataFrame:
     """Tag an articles frame (``annotator.articles`` schema) with ``tagger`` (see :func:`tag_texts`,
     also for ``min_score`` and ``all_candidates``).
 
-    Returns a DataFrame with columns ``id``, ``spans`` (list of span dicts) and
-    ``error`` (the reader's error for rows that could not be read, else None).
+    Returns a DataFrame with columns ``id``, ``status`` (``tagged``, ``out_of_scope`` or
+    ``error``), ``reason`` (why a text is out of scope: :mod:`annotator.articles.scope`; the cues
+    are English cues, so a German text is not tagged), ``spans`` (list of span dicts, empty unless
+    tagged) and ``error`` (the reader's error for rows that could not be read, else None).
     """
     ok = articles["error"].isna() if "error" in articles else pd.Series(True, index=articles.index)
+    reasons = pd.Series([None] * len(articles), index=articles.index, dtype=object)
+    if scope_check and ok.any():
+        reasons[ok] = scope_reasons(articles.loc[ok, "text"].tolist())
+    todo = ok & reasons.isna()
     spans = pd.Series([[]] * len(articles), index=articles.index, dtype=object)
-    if ok.any():
-        spans[ok] = pd.Series(tag_texts(articles.loc[ok, "text"].tolist(), tagger, min_score, all_candidates), index=articles.index[ok])
+    if todo.any():
+        spans[todo] = pd.Series(tag_texts(articles.loc[todo, "text"].tolist(), tagger, min_score, all_candidates),
+                                index=articles.index[todo])
     errors = [None if good else e for good, e in zip(ok, articles["error"] if "error" in articles else ok)]
+    status = ["error" if not good else ("tagged" if r is None else OUT_OF_SCOPE) for good, r in zip(ok, reasons)]
     return pd.DataFrame({"id": pd.Series(articles["id"].astype(str).tolist(), dtype=object),
+                         "status": pd.Series(status, dtype=object),
+                         "reason": pd.Series(reasons.tolist(), dtype=object),
                          "spans": pd.Series(spans.tolist(), dtype=object),
                          "error": pd.Series(errors, dtype=object)}).set_axis(articles.index)

@@ -13,7 +13,10 @@ from ..scoring.formats import EXTENSIONS, read_scores
 from ..scoring.records import output_columns
 from ..taxonomy import load_taxonomy
 
-__all__ = ["read_score_output", "score_columns"]
+__all__ = ["read_score_output", "score_columns", "LATER_COLUMNS"]
+
+#: Fields that output written before the scope check (issue 15) lacks: read as missing (status from ``error``).
+LATER_COLUMNS = ("status", "reason", "confidence", "risk_low", "risk_high")
 
 PEEK_BYTES = 16 * 2**20  # the first line of a JSONL output read to find its fields (a line is one article)
 
@@ -84,7 +87,7 @@ def score_columns(path) -> list[str]:
         raise AnnotatorError(f"{first}: cannot read ({exc.strerror or one_line(exc)})") from None
     if not found:
         return found  # empty output: no rows to check
-    missing = [c for c in output_columns(load_taxonomy().label_ids) if c not in found]
+    missing = [c for c in output_columns(load_taxonomy().label_ids) if c not in found and c not in LATER_COLUMNS]
     if "risk" in missing and "text" in found:
         raise AnnotatorError(f"{p}: an articles file, not 'annotator score' output (it has 'text', no 'risk'): "
                              f"score it first: 'annotator score {p} -o scores.jsonl', then "

@@ -1,4 +1,5 @@
-"""The report of ``annotator score`` output: score histogram, bands, riskiest articles highlighted, outlets, failures."""
+"""The report of ``annotator score`` output: score histogram, bands, riskiest articles highlighted, outlets,
+out-of-scope rows with their reasons, failures."""
 from __future__ import annotations
 
 import datetime as _dt
@@ -13,12 +14,13 @@ from .inputs import read_score_output
 from .plots import score_histogram
 from .render import render
 
-__all__ = ["scoring_report", "MAX_TOP", "MAX_TEXT_CHARS", "MAX_FAILED", "MAX_OUTLETS"]
+__all__ = ["scoring_report", "MAX_TOP", "MAX_TEXT_CHARS", "MAX_FAILED", "MAX_OUTLETS", "MAX_OUT_OF_SCOPE"]
 
 MAX_TOP = 200          # upper bound on the riskiest articles shown
 MAX_TEXT_CHARS = 20_000  # article text shown per article (longer texts are cut, with a note)
 MAX_FAILED = 200       # failed rows listed (all are counted)
 MAX_OUTLETS = 100      # outlets listed (the most frequent)
+MAX_OUT_OF_SCOPE = 200  # out-of-scope rows listed (all are counted, and counted per reason)
 
 
 def _words(text) -> int:
@@ -84,17 +86,31 @@ def _outlet_rows(ok, outlets, texts, labels, high) -> list:
     return rows
 
 
-def _summary(source, df, ok, failed_mask, risk, bins, hist, texts, labels, choices, top, outlet_rows) -> dict:
+def _out_of_scope(df, mask) -> tuple[list, dict]:
+    """The first out-of-scope rows (id, source, reason) and the count per reason kind (``language: zh``,
+    ``too short``, ``not prose``), most frequent first."""
+    rows = [{"id": r["id"], "source": r.get("source"), "reason": r.get("reason") or "out of scope"}
+            for _, r in df[mask].head(MAX_OUT_OF_SCOPE).iterrows()]
+    kinds = [str(r) if str(r).startswith("language:") else str(r).split(":")[0]
+             for r in df.loc[mask, "reason"].fillna("out of scope")]
+    counts = pd.Series(kinds, dtype=object).value_counts()
+    return rows, {str(k): int(v) for k, v in counts.items()}
+
+
+def _summary(source, df, ok, masks, risk, bins, hist, texts, labels, choices, top, outlet_rows) -> dict:
     """The scoring report's JSON summary."""
+    failed_mask, oos_mask = masks
     failed = df[failed_mask]
     failed_rows = [{"id": r["id"], "source": r.get("source"), "error": r.get("error") or "no score"}
                    for _, r in failed.head(MAX_FAILED).iterrows()]
+    oos_rows, oos_reasons = _out_of_scope(df, oos_mask)
     return {
         "kind": "scoring",
         "generated": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "scores": source,
         "rows": int(len(df)),
         "scored": int(len(ok)),
+        "out_of_scope": int(oos_mask.sum()),
         "failed": int(failed_mask.sum()),
         "with_text": int(sum(1 for a in ok["id"] if a in texts)),
         "risk": {"mean": float(risk.mean()) if len(risk) else None,
@@ -106,6 +122,8 @@ def _summary(source, df, ok, failed_mask, risk, bins, hist, texts, labels, choic
         "top": [{k: v for k, v in t.items() if k not in ("html",)} for t in top],
         "outlets": outlet_rows,
         "failed_rows": failed_rows,
+        "out_of_scope_reasons": oos_reasons,
+        "out_of_scope_rows": oos_rows,
     }
 
 
@@ -140,8 +158,9 @@ def scoring_report(scores, output, *, articles=None, top_n=25, max_text_chars=MA
     df = scores.reset_index(drop=True).copy()
     df["id"] = df["id"].astype(str)
     err = df["error"] if "error" in df else pd.Series([None] * len(df))
-    failed_mask = err.notna().to_numpy() | df["risk"].isna().to_numpy()
-    ok = df[~failed_mask]
+    oos_mask = (df["status"] == "out_of_scope").to_numpy() if "status" in df else np.zeros(len(df), dtype=bool)
+    failed_mask = (err.notna().to_numpy() | df["risk"].isna().to_numpy()) & ~oos_mask
+    ok = df[~failed_mask & ~oos_mask]
     texts, outlets, titles = _lookups(articles, df)
     risk = ok["risk"].to_numpy(dtype=float)
     bins = np.linspace(0, 100, 21)
@@ -152,7 +171,7 @@ def scoring_report(scores, output, *, articles=None, top_n=25, max_text_chars=MA
            for i in order]
     outlet_rows = _outlet_rows(ok, outlets, texts, labels, choices[-1])
     plot = score_histogram(risk, bins) if len(risk) else None
-    summary = _summary(source, df, ok, failed_mask, risk, bins, hist, texts, labels, choices, top, outlet_rows)
+    summary = _summary(source, df, ok, (failed_mask, oos_mask), risk, bins, hist, texts, labels, choices, top, outlet_rows)
     return render("scoring.html.j2", output, summary, top=top, plot=plot, labels=labels, choices=choices,
                   high=choices[-1], reliability_key=tax.reliability_from_name, max_text_chars=max_text_chars,
                   title=f"Scoring report: {summary['rows']:,} articles")

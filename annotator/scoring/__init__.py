@@ -13,13 +13,20 @@ One record per input row, in input order, with the keys
 ``id``, ``source``
     From the article readers (:mod:`annotator.articles`): the article id and
     ``PATH`` or ``PATH:ROW``.
-``risk`` (float 0-100), ``band`` (a taxonomy rating choice)
-    From the model; ``null`` on error rows.
+``status``, ``reason``
+    ``scored``; ``out_of_scope`` when the scope check (:mod:`annotator.articles.scope`)
+    finds the text is not English news prose, ``reason`` saying why (``language: zh``,
+    ``too short: 3 words``, ``not prose: ...``); or ``error``. ``reason`` is ``null``
+    unless out of scope.
+``risk`` (float 0-100), ``band`` (a taxonomy rating choice), ``confidence``, ``risk_low``, ``risk_high``
+    From the model; ``null`` unless scored. ``confidence`` (``low``, ``medium``, ``high``) says
+    how far the score could move, ``risk_low``-``risk_high`` the interval (:mod:`annotator.model.confidence`).
 ``spans``
-    List of ``{"label", "start", "end", "text", "score"}``; ``null`` on error rows.
+    List of ``{"label", "start", "end", "text", "score", "voice"}`` (and ``attributed_to`` for
+    quoted spans whose source is found); ``null`` unless scored.
 ``n_<label>``
     Number of spans per taxonomy label (labels from ``label_config/framing.xml``);
-    ``null`` on error rows.
+    ``null`` unless scored.
 ``error``
     ``null``, or a one-line reason: the reader's (empty, binary, undecodable,
     broken JSONL line...) or ``scoring failed (...)`` when the model raised on

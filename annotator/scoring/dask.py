@@ -258,4 +258,4 @@ def run_dask(job: ScoringJob) -> ScoreSummary:
     return ScoreSummary(folder.out.url, job.format, "dask", summary["rows"], summary["failed"],
                         time.perf_counter() - t0, resumed_rows=sum(done[i]["rows"] for i in resumed),
                         partitions=len(parts), jobs=job.jobs, errors=errors, workers_lost=len(lost.workers),
-                        retried=len(lost.partitions))
+                        retried=len(lost.partitions), out_of_scope=summary["out_of_scope"])

@@ -13,7 +13,7 @@ __all__ = ["score_files"]
 def score_files(inputs, output, *, model=None, format=None, jobs=None, resume=False, engine=None,
                 scheduler=None, chunksize=128, progress=None, text_column="text", id_column="id",
                 max_bytes=DEFAULT_MAX_BYTES, partition_size="auto", retries=3, min_score=None,
-                all_candidates=False) -> ScoreSummary:
+                all_candidates=False, scope_check=True) -> ScoreSummary:
     """Score article files into one record per input row (``annotator score``).
 
     Parameters
@@ -65,11 +65,16 @@ def score_files(inputs, output, *, model=None, format=None, jobs=None, resume=Fa
         tagger's operating point (per-label thresholds, ``operating_point_``).
     all_candidates : bool
         Keep every candidate span. The ``n_<label>`` counts follow the spans kept.
+    scope_check : bool
+        Check each text's scope first (:mod:`annotator.articles.scope`): a text that is not
+        English news prose gets status ``out_of_scope``, a ``reason`` and no risk. False:
+        score every text (input known to be English news, e.g. a curated corpus).
 
     Returns
     -------
     ScoreSummary
-        Rows written, failed rows, seconds; ``exit_code`` is 0 or 1.
+        Rows written, rows scored, out of scope and failed, seconds;
+        ``exit_code`` is 0 or 1 (out-of-scope rows are not failures).
 
     Raises
     ------
@@ -83,5 +88,5 @@ def score_files(inputs, output, *, model=None, format=None, jobs=None, resume=Fa
     reader = ReaderOptions(chunksize=chunksize, text_column=text_column, id_column=id_column, max_bytes=max_bytes)
     job = build_job(inputs, output, model=model, format=format, jobs=jobs, resume=resume, engine=engine,
                     scheduler=scheduler, progress=progress, reader=reader, partition_size=partition_size,
-                    retries=retries, min_score=min_score, all_candidates=all_candidates)
+                    retries=retries, min_score=min_score, all_candidates=all_candidates, scope_check=scope_check)
     return run_dask(job) if job.engine == "dask" else run_local(job)

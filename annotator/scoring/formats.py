@@ -51,7 +51,9 @@ def parquet_schema(labels):
     source = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("text", pa.string())])
     span = pa.struct([("label", pa.string()), ("start", pa.int64()), ("end", pa.int64()), ("text", pa.string()),
                       ("score", pa.float64()), ("voice", pa.string()), ("attributed_to", source)])
-    return pa.schema([("id", pa.string()), ("source", pa.string()), ("risk", pa.float64()), ("band", pa.string()),
+    return pa.schema([("id", pa.string()), ("source", pa.string()), ("status", pa.string()), ("reason", pa.string()),
+                      ("risk", pa.float64()), ("band", pa.string()), ("confidence", pa.string()),
+                      ("risk_low", pa.float64()), ("risk_high", pa.float64()),
                       ("spans", pa.list_(span)), *[(f"n_{lab}", pa.int64()) for lab in labels],
                       ("error", pa.string())])
 
@@ -139,7 +141,7 @@ def _read_csv(f, labels) -> list:
                 r[k] = None
             elif k == "spans":
                 r[k] = json.loads(v)
-            elif k == "risk":
+            elif k in ("risk", "risk_low", "risk_high"):
                 r[k] = float(v)
             elif k in counts:
                 r[k] = int(v)

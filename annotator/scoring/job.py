@@ -102,10 +102,12 @@ class ScoreSummary:
     errors: tuple = ()
     workers_lost: int = 0
     retried: int = 0
+    out_of_scope: int = 0
 
     @property
     def scored(self) -> int:
-        return self.rows - self.failed
+        """Rows the model scored (status ``scored``): neither failed nor out of scope."""
+        return self.rows - self.failed - self.out_of_scope
 
     @property
     def exit_code(self) -> int:
@@ -120,7 +122,8 @@ class ScoreSummary:
         """
         rate = (self.rows - self.resumed_rows) / self.seconds if self.seconds > 0 else 0.0
         resumed = f"; {self.resumed_rows:,} of them from the interrupted run" if self.resumed_rows else ""
-        lines = [f"annotator: {self.rows:,} rows: {self.scored:,} scored, {self.failed:,} failed, "
+        lines = [f"annotator: {self.rows:,} rows: {self.scored:,} scored, {self.out_of_scope:,} out of scope, "
+                 f"{self.failed:,} failed, "
                  f"in {self.seconds:.1f} s ({rate:,.0f} rows/s{resumed}), written to {self.output}{self._lost()}"]
         shown = [err if err.startswith(str(src)) else f"{src}: {err}" for src, err in self.errors[:show]]
         lines += [f"annotator: failed: {_cut(reason)}" for reason in shown]
@@ -195,7 +198,7 @@ def _no_urls(engine, output, paths) -> None:
 
 def build_job(inputs, output, *, model=None, format=None, jobs=None, resume=False, engine=None, scheduler=None,
               progress=None, reader: ReaderOptions = ReaderOptions(), partition_size="auto",
-              retries=3, min_score=None, all_candidates=False) -> ScoringJob:
+              retries=3, min_score=None, all_candidates=False, scope_check=True) -> ScoringJob:
     """Check the options of :func:`score_files`, expand the inputs, load the model: the job.
 
     ``model`` is None (the shipped :data:`annotator.paths.DEFAULT_MODEL`), a model file, or a
@@ -226,13 +229,15 @@ def build_job(inputs, output, *, model=None, format=None, jobs=None, resume=Fals
         model_path = None
     model = resolve_model(model)
     tax = load_taxonomy()
-    spec = RecordFormat(fmt, tax.label_ids, tax.rating_choices, span_cutoff_pairs(model, min_score, all_candidates))
+    spec = RecordFormat(fmt, tax.label_ids, tax.rating_choices, span_cutoff_pairs(model, min_score, all_candidates),
+                        bool(scope_check))
     fingerprint = {
         "engine": engine,
         "inputs": inputs_fingerprint(paths),
         "model": _model_fingerprint(model, model_path),
         "options": {"format": fmt, **reader.fingerprint(), "labels": list(spec.labels),
-                    "choices": list(spec.choices), "span_cutoffs": spec.cutoffs and [list(c) for c in spec.cutoffs]},
+                    "choices": list(spec.choices), "span_cutoffs": spec.cutoffs and [list(c) for c in spec.cutoffs],
+                    "scope_check": spec.scope_check},
     }
     return ScoringJob(paths, output, engine, model, model_path, spec, reader, jobs=jobs, resume=resume,
                       scheduler=scheduler, progress=progress, fingerprint=fingerprint, location=location,

@@ -205,4 +205,4 @@ def run_local(job: ScoringJob) -> ScoreSummary:
         partial.close()
     st = partial.state
     return ScoreSummary(os.fspath(job.output), job.format, "local", st["rows"], st["failed"],
-                        time.perf_counter() - t0, resumed_rows=done, jobs=job.jobs, errors=tuple(errors))
+                        time.perf_counter() - t0, out_of_scope=st.get("out_of_scope", 0), resumed_rows=done, jobs=job.jobs, errors=tuple(errors))

@@ -84,7 +84,7 @@ class Partial:
         if self.dir.exists():
             shutil.rmtree(self.dir)
         self.dir.mkdir(parents=True)
-        self.state = {"version": STATE_VERSION, "fingerprint": fingerprint, "rows": 0, "failed": 0, "bytes": 0,
+        self.state = {"version": STATE_VERSION, "fingerprint": fingerprint, "rows": 0, "failed": 0, "out_of_scope": 0, "bytes": 0,
                       "parts": 0, "seconds": 0.0, "complete": False}
         if self.fmt != "parquet":
             self.fh = open(self.data_path, "wb")
@@ -134,6 +134,7 @@ class Partial:
             st["bytes"] += len(chunk.payload)
         st["rows"] += chunk.rows
         st["failed"] += chunk.failed
+        st["out_of_scope"] = st.get("out_of_scope", 0) + chunk.out_of_scope
         st["seconds"] = round(seconds, 3)
         write_json(self.state_path, st)
 

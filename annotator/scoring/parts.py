@@ -85,8 +85,9 @@ class PartsFolder:
     def finish(self, job: ScoringJob, parts: list, done: dict) -> dict:
         """Write ``_summary.json``, remove the markers and the state, and make ``OUT.partial/`` ``OUT``."""
         rows = [done[p.index] for p in parts]
-        keys = ("input", "range", "part", "rows", "failed", "worker")
+        keys = ("input", "range", "part", "rows", "failed", "out_of_scope", "worker")
         summary = {"rows": sum(r["rows"] for r in rows), "failed": sum(r["failed"] for r in rows),
+                   "out_of_scope": sum(r.get("out_of_scope", 0) for r in rows),
                    "format": job.format, "fingerprint": job.fingerprint,
                    "partitions": [{k: r.get(k) for k in keys} for r in rows]}
         self.partial.write_json("_summary.json", summary)

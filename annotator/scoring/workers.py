@@ -21,6 +21,7 @@ import pickle
 import tempfile
 import threading
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .chunk import KEEP_ERRORS, RecordFormat, process_chunk
 from .formats import csv_header, parquet_schema
@@ -96,10 +97,19 @@ def plan_partitions(path: str, size: int, opts, out: Folder, name: str) -> None:
     out.write_json(name, {"partitions": plan_input(path, size, opts)})
 
 
+class PartCounts(NamedTuple):
+    """What scoring one partition gave: rows, failed rows, ``[source, error]`` of the first
+    :data:`KEEP_ERRORS` failed rows, rows out of scope."""
+
+    rows: int
+    failed: int
+    errors: list
+    out_of_scope: int
+
+
 def _write_part(spool, part: Partition, model, spec: RecordFormat, reader: ReaderOptions) -> tuple:
-    """Score the partition into ``spool`` chunk by chunk, as the local engine does; (rows, failed,
-    ``[source, error]`` of its first :data:`KEEP_ERRORS` failed rows)."""
-    rows = failed = 0
+    """Score the partition into ``spool`` chunk by chunk, as the local engine does: its :class:`PartCounts`."""
+    rows = failed = out_of_scope = 0
     errors: list = []
     writer = None
     if spec.format == "parquet":
@@ -116,10 +126,11 @@ def _write_part(spool, part: Partition, model, spec: RecordFormat, reader: Reade
             spool.write(scored.payload)
         rows += scored.rows
         failed += scored.failed
+        out_of_scope += scored.out_of_scope
         errors.extend([src, err] for src, err in scored.errors[:KEEP_ERRORS - len(errors)])
     if writer is not None:
         writer.close()
-    return rows, failed, errors
+    return PartCounts(rows, failed, errors, out_of_scope)
 
 
 def score_partition(part: Partition, out: Folder, ref: ModelRef, spec: RecordFormat, reader: ReaderOptions,
@@ -135,9 +146,10 @@ def score_partition(part: Partition, out: Folder, ref: ModelRef, spec: RecordFor
         return out.read_json(marker_file)
     model = worker_model(ref)
     with tempfile.TemporaryFile() as spool:
-        rows, failed, errors = _write_part(spool, part, model, spec, reader)
+        counts = _write_part(spool, part, model, spec, reader)
         out.put(name, spool)
     marker = {"index": part.index, "input": part.input, "range": None if part.kind == "file" else part.describe(),
-              "part": name, "rows": rows, "failed": failed, "errors": errors, "worker": _worker().address}
+              "part": name, "rows": counts.rows, "failed": counts.failed, "out_of_scope": counts.out_of_scope,
+              "errors": counts.errors, "worker": _worker().address}
     out.write_json(marker_file, marker)
     return marker

@@ -4,7 +4,9 @@ Tasks are keyed by ``data.article_id`` (:mod:`annotator.studio.tasks`): a new
 article becomes a task (data from :mod:`.task_data`) with the pre-annotator's
 prediction (:mod:`.preannotate`, :mod:`.predictions`); an existing task gets a
 prediction only when the ``model_version`` is new to it; annotations are never
-touched.
+touched. An article out of the model's scope (:mod:`annotator.articles.scope`: not
+English news prose) becomes a task without a prediction, its data field ``scope``
+saying why (shown under the title and as a Data Manager column).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..articles import iter_articles
+from ..articles.scope import scope_reasons
 from ..errors import AnnotatorError
 from ..taxonomy import Taxonomy, load_taxonomy
 from .client import Studio, connect
@@ -26,9 +29,15 @@ from .predictions import build_prediction
 from .task_data import json_value, task_data
 from .tasks import KnownTask, existing_tasks, import_tasks
 
-__all__ = ["push", "PushRow", "SUMMARY_COLUMNS"]
+__all__ = ["push", "PushRow", "SUMMARY_COLUMNS", "scope_note"]
 
 SUMMARY_COLUMNS = ["article_id", "task_id", "status", "detail"]
+
+
+def scope_note(reason: str) -> str:
+    """The ``scope`` data field of an out-of-scope task: why it has no pre-annotation and no score."""
+    return (f"Out of scope ({reason}): no pre-annotation and no risk score; the framing model reads "
+            f"English news prose only.")
 
 
 class PushRow(NamedTuple):
@@ -61,6 +70,7 @@ class _Push:
     known: dict[str, KnownTask]
     seen: set[str] = field(default_factory=set)
     spans: dict = field(default_factory=dict)  # min_score / all_candidates for preannotate
+    scope_check: bool = True
 
 
 @dataclass
@@ -77,7 +87,7 @@ class _ChunkPlan:
 def push(articles, project: str, *, tagger=None, url: str | None = None, api_key: str | None = None,
          studio: Studio | None = None, taxonomy: Taxonomy | None = None, chunk_size: int = 1000,
          progress: bool = True, offset_unit: str = "codepoint", data_dir=None, min_score=None,
-         all_candidates=False) -> pd.DataFrame:
+         all_candidates=False, scope_check: bool = True) -> pd.DataFrame:
     """Import articles into the Label Studio project ``project`` as tasks with pre-annotations.
 
     Parameters
@@ -108,6 +118,10 @@ def push(articles, project: str, *, tagger=None, url: str | None = None, api_key
         (per-label thresholds of stated held-out precision); ``min_score``: one threshold for
         every label; ``all_candidates``: every candidate. Each region carries its score. Other
         than the default, the predictions' ``model_version`` says so (``@all-candidates``).
+    scope_check : bool
+        Articles that are not English news prose (:func:`annotator.articles.scope.check_scope`)
+        become tasks with no prediction and a ``scope`` data field saying why (the
+        summary's ``detail`` too). False pre-annotates every article.
 
     Returns
     -------
@@ -127,7 +141,7 @@ def push(articles, project: str, *, tagger=None, url: str | None = None, api_key
                if tagger is not None else None)
     run = _Push(studio, proj.id, taxonomy, tagger, version, offset_unit,
                 {} if created else existing_tasks(studio, proj.id),
-                spans={"min_score": min_score, "all_candidates": all_candidates})
+                spans={"min_score": min_score, "all_candidates": all_candidates}, scope_check=scope_check)
     rows: list[PushRow] = []
     total = len(articles) if isinstance(articles, pd.DataFrame) else None
     bar = tqdm(total=total, unit="article", desc=f"push {project}", disable=not progress, file=sys.stderr,
@@ -189,40 +203,69 @@ def _prediction(run: _Push, text: str, pre: Preannotation) -> dict:
     return build_prediction(text, pre.spans, run.model_version, run.taxonomy, run.unit, risk=pre.risk, band=pre.band)
 
 
-def _task(run: _Push, rec, pre: Preannotation | None) -> dict:
-    """The task JSON of one article: its data (:func:`.task_data.task_data`) and the prediction when pre-annotated."""
-    task = {"data": task_data(rec, run.taxonomy.text_field)}
+def _task(run: _Push, rec, pre: Preannotation | None, reason: str | None) -> dict:
+    """The task JSON of one article: its data (:func:`.task_data.task_data`, plus ``scope``: None, or why it
+    is out of scope) and the prediction when pre-annotated."""
+    task = {"data": {**task_data(rec, run.taxonomy.text_field), "scope": None if reason is None else scope_note(reason)}}
     if pre is not None:
         task["predictions"] = [_prediction(run, rec.text, pre)]
     return task
 
 
+def _scope(run: _Push, texts: list) -> list:
+    """Why each text is out of scope (None: in scope, or no check)."""
+    return scope_reasons(texts) if run.scope_check else [None] * len(texts)
+
+
+def _preannotations(run: _Push, texts: list, reasons: list) -> list:
+    """The pre-annotation of each in-scope text (None for the others, and without a pre-annotator)."""
+    pres = [None] * len(texts)
+    todo = [i for i, r in enumerate(reasons) if r is None]
+    if run.tagger is not None and todo:
+        for i, pre in zip(todo, preannotate(run.tagger, [texts[i] for i in todo], **run.spans)):
+            pres[i] = pre
+    return pres
+
+
 def _import_new(run: _Push, recs: list) -> list[PushRow]:
     texts = [r.text for r in recs]
-    pres = preannotate(run.tagger, texts, **run.spans) if run.tagger is not None else [None] * len(recs)
-    tasks = [_task(run, rec, pre) for rec, pre in zip(recs, pres)]
+    reasons = _scope(run, texts)
+    pres = _preannotations(run, texts, reasons)
+    tasks = [_task(run, rec, pre, reason) for rec, pre, reason in zip(recs, pres, reasons)]
     ids = import_tasks(run.studio, run.project_id, tasks)
     out = []
-    for t in tasks:
+    for t, reason in zip(tasks, reasons):
         aid = t["data"]["article_id"]
         tid = ids.get(aid)
-        run.known[aid] = KnownTask(tid, {run.model_version} if run.model_version else set(), t["data"])
-        out.append(PushRow(aid, tid, "created", "") if tid is not None else PushRow(aid, None, "error", "not imported"))
+        run.known[aid] = KnownTask(tid, {run.model_version} if run.model_version and reason is None else set(),
+                                   t["data"])
+        detail = "" if reason is None else f"out of scope ({reason}): no prediction"
+        out.append(PushRow(aid, tid, "created", detail) if tid is not None
+                   else PushRow(aid, None, "error", "not imported"))
     return out
 
 
 def _add_predictions(run: _Push, updates: list[_Update]) -> list[PushRow]:
-    pres = preannotate(run.tagger, [u.text for u in updates], **run.spans)
+    texts = [u.text for u in updates]
+    reasons = _scope(run, texts)
+    pres = _preannotations(run, texts, reasons)
     preds = []
     for u, pre in zip(updates, pres):
-        p = _prediction(run, u.text, pre)
-        p["task"] = u.task_id
-        preds.append(p)
-    run.studio.call("import predictions", run.studio.sdk.projects.import_predictions, id=run.project_id,
-                    request=preds, retry=False)
-    for u in updates:
+        if pre is not None:
+            p = _prediction(run, u.text, pre)
+            p["task"] = u.task_id
+            preds.append(p)
+    if preds:
+        run.studio.call("import predictions", run.studio.sdk.projects.import_predictions, id=run.project_id,
+                        request=preds, retry=False)
+    rows = []
+    for u, reason in zip(updates, reasons):
+        if reason is not None:
+            rows.append(PushRow(u.article_id, u.task_id, "existing", f"out of scope ({reason}): no prediction"))
+            continue
         run.known[u.article_id].versions.add(run.model_version)
-    return [PushRow(u.article_id, u.task_id, "updated", f"prediction {run.model_version} added") for u in updates]
+        rows.append(PushRow(u.article_id, u.task_id, "updated", f"prediction {run.model_version} added"))
+    return rows
 
 
 def _article_chunks(articles, chunk_size: int) -> Iterator[pd.DataFrame]:
