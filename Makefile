@@ -29,12 +29,15 @@ chromium:
 
 # PNG screenshots of both reports (the seeds' scoring report, the shipped model's training report) and of
 # a Label Studio task pre-annotated by the shipped model (out/studio-task.png, out/studio-source-region.png;
-# a throwaway server on 127.0.0.1, not your local one).
+# a throwaway server on 127.0.0.1, not your local one); then README's two images of the model in the loop
+# (docs/img/studio-live-prediction.png, docs/img/studio-queue-tab.png: the same kind of throwaway server, the ML
+# backend started beside it).
 screenshots: $(STAMP) chromium
 	$(BIN)/annotator score seeds -o out/seeds.jsonl; test $$? -le 1
 	$(BIN)/annotator report out/seeds.jsonl --articles seeds -o out/seeds-report.html --screenshot out/seeds-report.png
 	$(BIN)/annotator report models/framing.skops -o out/training-report.html --screenshot out/training-report.png
 	$(BIN)/python scripts/studio_screenshots.py --out out
+	$(BIN)/python scripts/backend_screenshots.py --out docs/img
 
 # Rebuild the shipped model(s) from ../shared/data with fixed seeds.
 model: $(STAMP)

@@ -1,6 +1,7 @@
 """The review queue against a real Label Studio: the saved tab lists unlabelled tasks in the computed order, and a refresh is idempotent."""
 from __future__ import annotations
 
+import httpx
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -58,7 +59,15 @@ def test_informativeness_signals_and_reasons(model):
     assert out["reason"].str.len().gt(0).all()
 
 
-def test_tab_lists_unlabelled_tasks_in_the_computed_order(client, project, model):
+def _dm_columns(studio_server, project_id) -> set:
+    """Every column Label Studio's Data Manager offers for the project, as ``hiddenColumns`` names them."""
+    r = httpx.get(f"{studio_server.url}/api/dm/columns", params={"project": project_id}, timeout=60,
+                  headers={"Authorization": f"Token {studio_server.token}"})
+    return {f"tasks:data.{c['id']}" if c.get("parent") == "data" else f"tasks:{c['id']}"
+            for c in r.json()["columns"] if not c.get("children")}
+
+
+def test_tab_lists_unlabelled_tasks_in_the_computed_order(client, project, model, studio_server):
     proj, ids = project
     queue = refresh_queue(client, PROJECT, model)
     assert sorted(queue["task_id"]) == sorted(ids[4:])
@@ -66,6 +75,9 @@ def test_tab_lists_unlabelled_tasks_in_the_computed_order(client, project, model
     assert queue["informativeness"].is_monotonic_decreasing
     assert _tab_tasks(client, proj.id) == list(queue["task_id"])
     assert client.sdk.projects.get(proj.id).model_version == model.model_version
+    hidden = client.sdk.views.get(str(queue.attrs["view_id"])).data["hiddenColumns"]
+    shown = _dm_columns(studio_server, proj.id) - set(hidden["explore"])  # the score beside the article
+    assert {"tasks:predictions_score", "tasks:data.title", "tasks:id"} <= shown and len(shown) <= 8, shown
     for tid, score in zip(queue["task_id"], queue["score"]):
         preds = _predictions(client, tid)
         assert len(preds) == 1 and preds[0].model_version == model.model_version

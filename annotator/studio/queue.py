@@ -10,6 +10,9 @@ the informativeness keeps Label Studio's own meaning of the score: its "Uncertai
 tab. Label Studio counts only predictions whose ``model_version`` is the project's
 ``model_version``, so the project's is set to the one written (by default the model's).
 
+The tab shows the article's title, id, date and outlet, the prediction score it is ordered by
+and the model version that wrote it; Label Studio's other columns are hidden.
+
 Predictions are replaced through the Data Manager action ``delete_tasks_predictions`` on the
 unlabelled tasks and one bulk ``import_predictions``: two requests whatever the number of tasks,
 and exactly one prediction per unlabelled task afterwards. Labelled tasks are not touched.
@@ -24,6 +27,7 @@ from ..taxonomy import load_taxonomy
 from .errors import StudioError
 from .informativeness import informativeness
 from .predictions import build_prediction
+from .task_data import METADATA
 
 __all__ = ["refresh_queue", "queue_view", "unlabelled_tasks", "TAB_TITLE", "QUEUE_COLUMNS"]
 
@@ -32,6 +36,17 @@ QUEUE_COLUMNS = ["rank", "task_id", "article_id", "informativeness", "score", "s
                  "risk", "band", "reason"]
 _UNLABELLED = {"conjunction": "and", "items": [{"filter": "filter:tasks:total_annotations", "operator": "equal",
                                                  "type": "Number", "value": 0}]}
+#: Label Studio 1.23's task columns (``GET /api/dm/columns``) besides the data fields.
+_TASK_COLUMNS = ("id", "inner_id", "completed_at", "total_annotations", "cancelled_annotations", "total_predictions",
+                 "annotators", "annotations_results", "annotations_ids", "predictions_score",
+                 "predictions_model_versions", "predictions_results", "file_upload", "storage_filename", "created_at",
+                 "updated_at", "updated_by", "avg_lead_time", "draft_exists")
+#: The columns the tab shows (a tab saved without ``hiddenColumns`` shows all of them, the score far
+#: off to the right): in the table, the article and the score it is ordered by; in the labeling
+#: stream's task list, title and score.
+_SHOWN = {"explore": ("id", "data.title", "data.article_id", "data.date", "data.outlet", "total_predictions",
+                      "predictions_score", "predictions_model_versions"),
+          "labeling": ("data.title", "predictions_score")}
 
 
 def _project(client, project):
@@ -63,9 +78,15 @@ def unlabelled_tasks(client, project_id: int, text_field: str, *, page_size: int
     return pd.DataFrame(rows, columns=["task_id", "article_id", "text"]).sort_values("task_id", ignore_index=True)
 
 
-def queue_view(client, project_id: int):
+def _hidden_columns(text_field: str) -> dict:
+    columns = [*_TASK_COLUMNS, "data", *(f"data.{k}" for k in (text_field, *METADATA, "article_id"))]
+    return {mode: [f"tasks:{c}" for c in columns if c not in shown] for mode, shown in _SHOWN.items()}
+
+
+def queue_view(client, project_id: int, text_field: str = "text"):
     """Create the saved tab :data:`TAB_TITLE` or bring the one there up to date (extra copies are deleted)."""
-    data = {"title": TAB_TITLE, "ordering": ["tasks:predictions_score"], "filters": _UNLABELLED}
+    data = {"title": TAB_TITLE, "ordering": ["tasks:predictions_score"], "filters": _UNLABELLED,
+            "hiddenColumns": _hidden_columns(text_field)}
     views = [v for v in client.call("list tabs", client.sdk.views.list, project=project_id)
              if (v.data or {}).get("title") == TAB_TITLE]
     for extra in views[1:]:
@@ -131,7 +152,7 @@ def refresh_queue(client, project, model, *, model_version: str | None = None, u
         out = out[QUEUE_COLUMNS]
     if getattr(proj, "model_version", None) != version:
         client.call("set model version", client.sdk.projects.update, proj.id, model_version=version)
-    view = queue_view(client, proj.id)
+    view = queue_view(client, proj.id, taxonomy.text_field)
     if view is None:
         raise StudioError(f"project {proj.id}: Label Studio did not return the {TAB_TITLE!r} tab")
     out.attrs.update({"view_id": int(view.id), "project_id": int(proj.id), "model_version": version})
