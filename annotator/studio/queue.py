@@ -79,7 +79,7 @@ def unlabelled_tasks(client, project_id: int, text_field: str, *, page_size: int
 
 
 def _hidden_columns(text_field: str) -> dict:
-    columns = [*_TASK_COLUMNS, "data", *(f"data.{k}" for k in (text_field, *METADATA, "article_id"))]
+    columns = [*_TASK_COLUMNS, "data", *(f"data.{k}" for k in (text_field, *METADATA, "article_id", "scope"))]
     return {mode: [f"tasks:{c}" for c in columns if c not in shown] for mode, shown in _SHOWN.items()}
 
 
