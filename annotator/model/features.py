@@ -20,16 +20,22 @@ more tokens at that rate, so one cue in a one-line text is weak evidence.
 """
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 
 from ..cues.features import sentiment_lexicon
+from ..errors import AnnotatorError
+from ..paths import LABEL_CONFIG_DIR
+from ..taxonomy import load_taxonomy
 from .naming import BIGRAM_PRIME
 
 __all__ = ["WORD_CLASSES", "HEADLINE_FEATURES", "DenseParts", "n_bigram_columns", "bag_of_words", "word_class_table", "dense_parts",
-           "dense_rates", "dense_names"]
+           "dense_rates", "dense_names", "LabelRoles", "label_roles"]
 
 #: Word classes counted per vocabulary entry (lexicon buckets, pronouns, punctuation tokens).
 WORD_CLASSES = ("vader:neg3", "vader:neg2", "vader:neg1", "vader:pos3", "vader:pos2", "vader:pos1", "subj:hi",
@@ -37,6 +43,27 @@ WORD_CLASSES = ("vader:neg3", "vader:neg2", "vader:neg1", "vader:pos3", "vader:p
 _PRONOUNS = frozenset({"i", "we", "you", "me", "us", "my", "our", "your", "yours", "ours"})
 _PUNCT = {"!": "punct:exclamation", "?": "punct:question", '"': "punct:quote", "“": "punct:quote",
           "”": "punct:quote"}
+class LabelRoles(NamedTuple):
+    """The span labels the document features read (``label_config/document_features.toml``)."""
+
+    weak: tuple  # attributions that are anonymous or unverified
+    named: tuple  # on-record attributions
+    loaded: str  # loaded terms (headline feature, subjectivity check)
+
+
+@lru_cache(maxsize=None)
+def label_roles() -> LabelRoles:
+    """:class:`LabelRoles` from ``label_config/document_features.toml``, checked against the label config."""
+    path = LABEL_CONFIG_DIR / "document_features.toml"
+    with open(path, "rb") as f:
+        data = tomllib.load(f)
+    roles = LabelRoles(tuple(data["attribution"]["weak"]), tuple(data["attribution"]["named"]), data["loaded"]["label"])
+    unknown = sorted({*roles.weak, *roles.named, roles.loaded} - set(load_taxonomy().label_ids))
+    if unknown:
+        raise AnnotatorError(f"{path}: {', '.join(unknown)} not a span label of framing.xml")
+    return roles
+
+
 #: The headline features, in order (the text's first line).
 HEADLINE_FEATURES = ("headline_loaded_terms", "headline_capitals_share", "headline_exclamation_question",
                      "headline_quotes", "headline_words_in_capitals")
@@ -98,7 +125,8 @@ def _headline(text: str, spans: list) -> list:
     first = text.lstrip().split("\n", 1)[0][:300]
     skip = len(text) - len(text.lstrip())
     letters = [c for c in first if c.isalpha()]
-    return [sum(1 for s in spans if s["label"] == "loaded_term" and s["start"] < skip + len(first)),
+    loaded = label_roles().loaded
+    return [sum(1 for s in spans if s["label"] == loaded and s["start"] < skip + len(first)),
             sum(c.isupper() for c in letters) / max(1, len(letters)),
             first.count("!") + first.count("?"),
             sum(first.count(q) for q in _QUOTES),
@@ -142,8 +170,9 @@ def dense_rates(parts: DenseParts, prior, prior_tokens: float, labels) -> np.nda
     rates[:, 2 * L:] *= 1000.0
     col = {lab: j for j, lab in enumerate(labels)}
     t = parts.totals
-    unsure = sum(t[:, col[k]] for k in ("anonymous_source", "unverified_claim") if k in col)
-    named = t[:, col["named_source"]] if "named_source" in col else 0.0
+    roles = label_roles()
+    unsure = sum(t[:, col[k]] for k in roles.weak if k in col)
+    named = sum(t[:, col[k]] for k in roles.named if k in col)
     share = (unsure + 0.5) / (unsure + named + 2.0)  # a prior of half a weak and 1.5 named attributions
     head = parts.headline.copy()
     head[:, [0, 2, 3, 4]] = np.log1p(head[:, [0, 2, 3, 4]])

@@ -23,6 +23,7 @@ from sklearn.metrics import roc_auc_score
 from ..corpora import load_polnear, load_szeged
 from ..errors import AnnotatorError
 from ..model.calibration import band_of
+from ..model.features import label_roles
 from ..paths import DATA_DIR
 from ..taxonomy import load_taxonomy
 
@@ -102,7 +103,7 @@ def subjectivity_check(model, data_dir: str | os.PathLike | None = None) -> dict
     sents = _sentences(data_dir)
     scored = model.score(pd.DataFrame({"id": [str(i) for i in range(len(sents))], "text": sents["text"]}),
                          evidence=0)
-    loaded = [max((float(s.get("score", 1.0)) for s in spans if s["label"] == "loaded_term"), default=0.0)
+    loaded = [max((float(s.get("score", 1.0)) for s in spans if s["label"] == label_roles().loaded), default=0.0)
               for spans in scored["spans"]]
     return {"n": int(len(sents)), "subjective": int(sents["label"].sum()),
             "risk_auc": _auc(sents["label"], scored["risk"]), "loaded_term_auc": _auc(sents["label"], loaded)}

@@ -321,8 +321,12 @@ def fit_classifiers(est, Xdoc, yy, docs_j, context_j, window_cols):
     for j, docs in enumerate(docs_j):
         if docs:
             ncols = width if j in context_j else window_cols
+            lengths = np.concatenate([yy[i][:, j] for i in docs])  # span lengths
+            if (lengths > 0).all() or not (lengths > 0).any():  # one class here (a small tuning part): constant
+                icpt[j] = 10.0 if (lengths > 0).all() else -10.0
+                continue
             X = Xdoc.stack(docs) if isinstance(Xdoc, DesignRows) else sp.vstack([Xdoc[i] for i in docs], format="csr")
-            clf = _fit_one(est, X, np.concatenate([yy[i][:, j] for i in docs]), ncols)  # span lengths
+            clf = _fit_one(est, X, lengths, ncols)
             coefs[j, :ncols], icpt[j] = clf.coef_[0], clf.intercept_[0]
     return coefs, icpt
 
