@@ -216,3 +216,17 @@ def test_output_written_before_the_scope_check_is_still_read(tmp_path):
                                                          "spans": None, "error": "b.txt: empty file"}) + "\n")
     frame = read_scores(old)
     assert frame["status"].tolist() == ["scored", "error"] and frame["reason"].isna().all()
+
+
+def test_tag_with_the_shipped_tagger_marks_in_scope_rows_tagged(tmp_path):
+    """Regression: in-scope rows were written as out_of_scope with a NaN reason (None stored as NaN)."""
+    src = tmp_path / "in.jsonl"
+    rows = [{"id": "en", "text": "A Black man shot in the back by police was taken to hospital, officials said."},
+            {"id": "zh", "text": "据新华社报道，强台风周二晚间在广东沿海登陆，当地政府已紧急转移超过十万名群众。"}]
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "spans.jsonl"
+    res = CliRunner().invoke(main, ["tag", str(src), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    got = [json.loads(ln) for ln in out.read_text(encoding="utf-8").splitlines()]
+    assert [(r["status"], r["reason"]) for r in got] == [("tagged", None), ("out_of_scope", "language: zh")]
+    assert got[0]["spans"] and got[1]["spans"] == []

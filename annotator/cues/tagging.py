@@ -67,6 +67,7 @@ def tag_articles(articles: pd.DataFrame, tagger, min_score=None, all_candidates=
         spans[todo] = pd.Series(tag_texts(articles.loc[todo, "text"].tolist(), tagger, min_score, all_candidates),
                                 index=articles.index[todo])
     errors = [None if good else e for good, e in zip(ok, articles["error"] if "error" in articles else ok)]
+    reasons = reasons.where(reasons.notna(), None)  # pandas may store None as NaN
     status = ["error" if not good else ("tagged" if r is None else OUT_OF_SCOPE) for good, r in zip(ok, reasons)]
     return pd.DataFrame({"id": pd.Series(articles["id"].astype(str).tolist(), dtype=object),
                          "status": pd.Series(status, dtype=object),
