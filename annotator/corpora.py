@@ -34,7 +34,7 @@ from .errors import AnnotatorError
 from .paths import DATA_DIR, SEEDS_DIR
 from .taxonomy import load_taxonomy
 
-__all__ = ["load_ptc", "load_polnear", "load_szeged", "load_hyperpartisan", "load_seeds", "load_corpora", "LOADERS", "PUBLIC_CORPORA"]
+__all__ = ["load_ptc", "load_polnear", "polnear_annotations", "load_szeged", "load_hyperpartisan", "load_seeds", "load_corpora", "LOADERS", "PUBLIC_CORPORA"]
 
 
 def _require(path: Path) -> Path:
@@ -80,6 +80,14 @@ def load_ptc(data_dir: str | os.PathLike | None = None, limit: int | None = None
 _BRAT_T = re.compile(r"^(T\d+)\t(\S+) ([\d; ]+)\t(.*)$")
 
 
+def polnear_annotations(root: Path) -> dict:
+    """PolNeAR article name -> its first annotator's attribution file (``<name>_<annotator>.ann``)."""
+    anns = {}
+    for f in sorted((root / "attributions").glob("*.ann")):
+        anns.setdefault(f.stem.rsplit("_", 1)[0], f)
+    return anns
+
+
 def load_polnear(data_dir: str | os.PathLike | None = None, limit: int | None = None) -> Dataset:
     """PolNeAR v1.0 train split as a Dataset (first annotator of each article)."""
     root = _require(Path(data_dir or DATA_DIR) / "polnear" / "train")
@@ -88,9 +96,7 @@ def load_polnear(data_dir: str | os.PathLike | None = None, limit: int | None = 
     report = lexicon_regex(cfg["unsourced_cue_lexicon"])
     meta = pd.read_csv(root / "metadata.tsv", sep="\t", dtype=str)
     meta = meta.set_index("filename")
-    anns = {}
-    for f in sorted((root / "attributions").glob("*.ann")):
-        anns.setdefault(f.stem.rsplit("_", 1)[0], f)
+    anns = polnear_annotations(root)
     arts, docs, spans = [], [], []
     names = sorted(p.stem for p in (root / "text").glob("*.txt"))[:limit]
     for name in names:

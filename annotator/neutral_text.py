@@ -12,6 +12,7 @@ import json
 import re
 from pathlib import Path
 
+from .corpora import polnear_annotations
 from .errors import AnnotatorError
 from .paths import DATA_DIR
 
@@ -55,9 +56,7 @@ def polnear_narrator_regions(data_dir=None, limit=None) -> dict:
     root = Path(data_dir or DATA_DIR) / "polnear" / "train"
     if not (root / "text").is_dir():
         raise AnnotatorError(f"{root}: PolNeAR not found (set ANNOTATOR_DATA_DIR)")
-    anns = {}
-    for f in sorted((root / "attributions").glob("*.ann")):
-        anns.setdefault(f.stem.rsplit("_", 1)[0], f)
+    anns = polnear_annotations(root)
     out = {}
     for name in sorted(p.stem for p in (root / "text").glob("*.txt"))[:limit]:
         if name not in anns:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .cues.voice import find_quotes
+from .corpora import polnear_annotations
 from .errors import AnnotatorError
 from .paths import DATA_DIR
 
@@ -70,9 +71,7 @@ def read_polnear_attributions(data_dir=None, limit=None) -> list:
     root = Path(data_dir or DATA_DIR) / "polnear" / "train"
     if not (root / "text").is_dir():
         raise AnnotatorError(f"{root}: PolNeAR not found (set ANNOTATOR_DATA_DIR to the folder holding polnear/)")
-    anns = {}
-    for f in sorted((root / "attributions").glob("*.ann")):
-        anns.setdefault(f.stem.rsplit("_", 1)[0], f)
+    anns = polnear_annotations(root)
     names = [n for n in sorted(p.stem for p in (root / "text").glob("*.txt")) if n in anns][:limit]
     out = []
     for name in names:
