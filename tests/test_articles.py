@@ -21,7 +21,7 @@ from annotator.articles import (
     write_articles_jsonl,
 )
 from annotator.cli import main
-from annotator.errors import AnnotatorError
+from annotator.errors import AnnotatorError, AnnotatorWarning
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
@@ -74,7 +74,8 @@ def test_seed_format_real_seed_file():
 
 
 def test_seed_folder_all_parse():
-    df = read_articles(SEEDS)
+    with pytest.warns(AnnotatorWarning, match="annotations.jsonl"):  # the team's ratings beside the articles
+        df = read_articles(SEEDS)
     assert len(df) == len(list(SEEDS.glob("*.txt"))) >= 5
     assert df["error"].isna().all()
     assert df["date"].str.match(r"^\d{4}-\d{2}-\d{2}$").all()
@@ -99,11 +100,29 @@ def test_folder_recursive_sorted_and_stem_collisions(tmp_path):
     (tmp_path / "a" / "unique.txt").write_text("unique", encoding="utf-8")
     (tmp_path / "a" / "ignored.csv").write_text("text\nnot read\n", encoding="utf-8")
     (tmp_path / ".hidden.txt").write_text("hidden", encoding="utf-8")
-    df = read_articles(tmp_path)
+    with pytest.warns(AnnotatorWarning, match=r"1 table file\(s\) beside the \.txt files not read \(a/ignored\.csv\)"):
+        df = read_articles(tmp_path)
     assert list(df["id"]) == ["a/deep/same", "unique", "b/same", "z"]
     assert list(df["text"]) == ["from a", "unique", "from b", "zed"]
     assert df.loc[0, "source"] == os.path.join(str(tmp_path), "a", "deep", "same.txt")
     assert df["error"].isna().all()
+
+
+def test_folder_of_tables_reads_every_table(tmp_path):
+    (tmp_path / "part-1.jsonl").write_text('{"id": "b", "text": "second"}\n', encoding="utf-8")
+    (tmp_path / "part-0.jsonl").write_text('{"id": "a", "text": "first"}\n', encoding="utf-8")
+    (tmp_path / "_SUCCESS.csv").write_text("text\nmarker\n", encoding="utf-8")
+    df = read_articles(tmp_path)
+    assert list(df["id"]) == ["a", "b"] and df["error"].isna().all()
+
+
+def test_cli_names_tables_a_folder_of_txt_does_not_read(tmp_path):
+    (tmp_path / "one.txt").write_text("Officials said the rebels fled the valley overnight.", encoding="utf-8")
+    (tmp_path / "ratings.jsonl").write_text('{"text": "x"}\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["tag", str(tmp_path), "-o", str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 0, result.output
+    warning = [line for line in result.stderr.splitlines() if line.startswith("annotator: warning:")]
+    assert len(warning) == 1 and "ratings.jsonl" in warning[0]
 
 
 def test_empty_folder_is_an_error(tmp_path):

@@ -13,7 +13,7 @@ from .jsonl import read_jsonl
 from .messages import os_reason
 from .parquet import read_parquet
 from .records import ARTICLE_COLUMNS, DEFAULT_MAX_BYTES, Article, ReadOptions
-from .text import read_folder, read_txt
+from .text import folder_files, read_folder, read_txt
 
 __all__ = ["read_articles", "iter_articles"]
 
@@ -87,7 +87,9 @@ def read_articles(
     ----------
     inputs : str, os.PathLike or list of them
         Files (``.txt``, ``.csv``, ``.jsonl``, ``.ndjson``, ``.parquet``) and
-        folders (every ``*.txt`` below, recursively, sorted), read in order.
+        folders (every ``*.txt`` below, recursively, sorted; a folder without
+        ``.txt`` files: its tables, sorted; a table beside ``.txt`` files is an
+        error record, not read), in order.
     id_column, text_column, title_column, date_column, outlet_column, url_column : str
         Column (or JSON field) names in tables. Only ``text_column`` is
         required; ``None`` or an absent column gives ``None`` values (for ids:
@@ -180,7 +182,12 @@ def _read_input(path: PathLike, opts: ReadOptions) -> Iterator[Article]:
         yield opts.fail(stem, name, f"{name}: cannot read ({os_reason(exc)})")
         return
     if stat.S_ISDIR(st.st_mode):
-        yield from read_folder(path, name, opts)
+        files = folder_files(path)
+        if files.txt or files.errors or not files.tables:
+            yield from read_folder(path, name, opts)
+        else:  # a table dataset (e.g. Parquet parts written by Spark or Dask): every table in order
+            for _, table in files.tables:
+                yield from _read_input(table, opts)
         return
     ext = p.suffix.lower()
     if ext == ".txt":

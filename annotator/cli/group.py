@@ -1,12 +1,13 @@
-"""The command group's error handling (one line, no traceback) and the failed-rows lines commands print."""
+"""The command group's error and warning handling (one line each, no traceback) and the failed-rows lines commands print."""
 from __future__ import annotations
 
 import errno
 import sys
+import warnings
 
 import click
 
-from ..errors import AnnotatorError
+from ..errors import AnnotatorError, AnnotatorWarning
 
 __all__ = ["AnnotatorGroup", "SHOW_FAILED", "failed_lines", "text_column_hint"]
 
@@ -23,7 +24,10 @@ class AnnotatorGroup(click.Group):
 
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", AnnotatorWarning)
+                warnings.showwarning = _show_warning
+                return super().invoke(ctx)
         except AnnotatorError as exc:
             click.echo(f"annotator: error: {exc}", err=True)
             sys.exit(2)
@@ -32,6 +36,14 @@ class AnnotatorGroup(click.Group):
                 raise  # a closed pipe is click's to handle; an OS error on no file is not expected
             click.echo(f"annotator: error: {exc.filename}: {exc.strerror or exc}", err=True)
             sys.exit(2)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Our warnings as ``annotator: warning: ...`` lines; any other one as Python shows it."""
+    if issubclass(category, AnnotatorWarning):
+        click.echo(f"annotator: warning: {message}", err=True)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 def failed_lines(reasons: list[str], failed: int, where: str) -> list[str]:

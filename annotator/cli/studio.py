@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
 
 import click
 
@@ -269,14 +268,10 @@ def pull_command(project, output, mismatches, url, data_dir, timeout):
       annotator pull --project "Week 12" -o datasets/week12
       annotator pull --project "Week 12" -o ds --mismatches mismatches.csv
     """
-    from ..studio import StudioWarning, connect, pull, span_mismatches, write_csv
+    from ..studio import connect, pull, span_mismatches, write_csv
 
     studio = connect(url, data_dir=data_dir, timeout=timeout)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", StudioWarning)
-        ds = pull(project, output, studio=studio)
-    for w in caught:
-        click.echo(f"annotator: warning: {w.message}", err=True)
+    ds = pull(project, output, studio=studio)  # its StudioWarnings print as one line each (AnnotatorGroup)
     if mismatches:
         write_csv(span_mismatches(ds), mismatches)
     m = ds.meta

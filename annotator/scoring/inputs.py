@@ -15,12 +15,12 @@ import pandas as pd
 
 from ..articles import ARTICLE_COLUMNS, DEFAULT_MAX_BYTES, iter_articles
 from ..articles.records import ReadOptions
+from ..articles.text import TABLE_EXTENSIONS, folder_files
 from ..errors import AnnotatorError
 from .storage import filesystem, is_url
 
 __all__ = ["expand_inputs", "inputs_fingerprint", "file_sha256", "ReaderOptions"]
 
-_TABLE_EXTENSIONS = (".csv", ".jsonl", ".ndjson", ".parquet")
 _MAX_CHUNK_CHARS = 32 * 2**20  # a chunk whose texts exceed this is split (bounded memory per task)
 
 
@@ -61,19 +61,10 @@ def expand_inputs(inputs) -> list:
 
 
 def _expand_folder(folder: str) -> list:
-    txt, tables = False, []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for fn in filenames:
-            low = fn.lower()
-            if low.endswith(".txt") and not fn.startswith("."):
-                txt = True
-            elif low.endswith(_TABLE_EXTENSIONS) and not _hidden(fn):
-                rel = os.path.relpath(os.path.join(dirpath, fn), folder)
-                tables.append((Path(rel).parts, os.path.join(dirpath, fn)))
-    if txt or not tables:
+    files = folder_files(folder)
+    if files.txt or not files.tables:
         return [folder]
-    return [p for _, p in sorted(tables)]
+    return [p for _, p in files.tables]
 
 
 def _expand_url(url: str) -> list:
@@ -100,7 +91,7 @@ def _remote_folder(fs, path: str, url: str) -> list:
         if low.endswith(".txt"):
             raise AnnotatorError(f"{url}: a remote folder of .txt files cannot be scored; name the files, or put "
                                  f"the articles in a table (JSONL, CSV, Parquet)")
-        if low.endswith(_TABLE_EXTENSIONS) and not _hidden(parts[-1]):
+        if low.endswith(TABLE_EXTENSIONS) and not _hidden(parts[-1]):
             tables.append((parts, fs.unstrip_protocol(f)))
     return [u for _, u in sorted(tables)] or [url]
 
