@@ -123,7 +123,7 @@ def test_fitted_tagger_on_the_senator_sentence():
     assert all(SENATOR[s["start"]] != '"' and SENATOR[s["end"] - 1] != '"' for s in spans)
     on = [s for s in spans if s["label"] == LOADED and s["start"] < SENATOR.index("ludicrous") + 9
           and s["end"] > SENATOR.index("ludicrous")]
-    assert all(s["voice"] == "quoted" and s["text"] == "ludicrous" for s in on)
+    assert on and all(s["voice"] == "quoted" and s["text"] == "ludicrous" for s in on)
     # the decoding itself, at every label's thresholds and at the lowest ones: no run crosses a mark
     toks, starts, ends = tokenize(SENATOR)
     batch = tagger.analyze_batch([SENATOR])
