@@ -62,6 +62,20 @@ def test_a_single_quotation_does_not_pair_across_a_line():
     assert _marks("the 'first second' line") == [("'", 4), ("'", 17)]
 
 
+def test_quote_marks_of_a_batch_are_those_of_each_text():
+    """Texts laid end to end: no pair of marks is made across two texts, empty texts included."""
+    texts = ["He called it 'absurd", "", "' and left.'", "''", "A ``quote'' and ‘another’ here", "don't '90s"]
+    toks = [tokenize(t) for t in texts]
+    offsets = np.cumsum([0] + [len(t.tokens) for t in toks])
+    flat = text_quote_tokens(texts, np.concatenate([t.starts for t in toks]), np.concatenate([t.ends for t in toks]),
+                             offsets)
+    each = np.concatenate([text_quote_tokens([x], t.starts, t.ends, np.array([0, len(t.tokens)]))
+                           for x, t in zip(texts, toks)])
+    assert flat.tolist() == each.tolist()
+    assert flat[offsets[3]:offsets[4]].tolist() == [True, True]  # the typewriter pair inside one text
+    assert not flat[:offsets[3]].any()  # 'absurd ... ' across two texts is no pair
+
+
 # --- decoding ------------------------------------------------------------------------------------
 
 

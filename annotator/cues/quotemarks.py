@@ -72,14 +72,16 @@ def quote_tokens(codes, starts, single, first, offsets) -> np.ndarray:
         return quote
     # the typewriter '' : two straight apostrophes in a row
     apo = cand & (first == _APOSTROPHE)
-    pair = apo[:-1] & apo[1:] & (starts[1:] == starts[:-1] + 1)
+    offsets = np.asarray(offsets)
+    starts_text = np.zeros(len(starts), dtype=bool)
+    starts_text[offsets[:-1][offsets[:-1] < len(starts)]] = True
+    pair = apo[:-1] & apo[1:] & (starts[1:] == starts[:-1] + 1) & ~starts_text[1:]
     quote[:-1] |= pair
     quote[1:] |= pair
     cand &= ~quote
     idx = np.flatnonzero(cand)
     if not len(idx):
         return quote
-    offsets = np.asarray(offsets)
     art = np.searchsorted(offsets, idx, side="right") - 1
     text_first = idx == offsets[art]
     text_last = idx == offsets[art + 1] - 1
