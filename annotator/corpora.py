@@ -8,7 +8,8 @@ has one input shape. The corpus → taxonomy mapping is data
   ``Name_Calling,Labeling`` → ``loaded_term``. All technique spans are kept in
   ``meta["technique_spans"]`` (article-level propaganda-density target).
 * PolNeAR: BRAT ``Source`` spans → ``named_source`` or ``anonymous_source`` (by the
-  anonymous-head lexicon); cues of source-less attributions matching the report-cue
+  anonymous-head lexicon), except a source made only of pronouns (``pronoun_lexicon``), which
+  names no one; cues of source-less attributions matching the report-cue
   lexicon → ``unverified_claim``. One annotator per article (the first ``.ann``).
 * Szeged WikiWeasel: doxastic cues → ``unverified_claim``. One Wikipedia document per
   article, one sentence per line (so sentence-level scoring can split on ``\\n``).
@@ -28,7 +29,7 @@ import pandas as pd
 
 from .articles import read_articles
 from .corpus_mapping import corpus_mapping
-from .cues.lexicons import is_anonymous, lexicon_regex
+from .cues.lexicons import is_anonymous, lexicon_regex, read_lexicon
 from .dataset import Dataset, concat
 from .errors import AnnotatorError
 from .paths import DATA_DIR, SEEDS_DIR
@@ -78,6 +79,8 @@ def load_ptc(data_dir: str | os.PathLike | None = None, limit: int | None = None
 
 
 _BRAT_T = re.compile(r"^(T\d+)\t(\S+) ([\d; ]+)\t(.*)$")
+#: A word, as the span vetting sees it (annotator.cues.vetting).
+_WORD = re.compile(r"\w+(?:['’.-]\w+)*")
 
 
 def polnear_annotations(root: Path) -> dict:
@@ -88,12 +91,19 @@ def polnear_annotations(root: Path) -> dict:
     return anns
 
 
+def _only_words(text: str, words: frozenset) -> bool:
+    """Whether ``text`` has words and every one is in ``words`` (lower-case)."""
+    found = _WORD.findall(text)
+    return bool(words) and bool(found) and all(w.lower() in words for w in found)
+
+
 def load_polnear(data_dir: str | os.PathLike | None = None, limit: int | None = None) -> Dataset:
     """PolNeAR v1.0 train split as a Dataset (first annotator of each article)."""
     root = _require(Path(data_dir or DATA_DIR) / "polnear" / "train")
     cfg = corpus_mapping()["polnear"]
     heads = lexicon_regex(cfg["anonymous_lexicon"])
     report = lexicon_regex(cfg["unsourced_cue_lexicon"])
+    pronouns = frozenset(read_lexicon(cfg["pronoun_lexicon"])) if cfg.get("pronoun_lexicon") else frozenset()
     meta = pd.read_csv(root / "metadata.tsv", sep="\t", dtype=str)
     meta = meta.set_index("filename")
     anns = polnear_annotations(root)
@@ -123,6 +133,8 @@ def load_polnear(data_dir: str | os.PathLike | None = None, limit: int | None = 
                 continue
             for s, e in frags:
                 surface = text[s:e]
+                if _only_words(surface, pronouns):
+                    continue  # a pronoun names no one (corpora.toml, pronoun_lexicon)
                 label = cfg["anonymous_label"] if is_anonymous(surface, heads) else cfg["source_label"]
                 spans.append((aid, annotator, label, s, e, surface))
         for ev in events:

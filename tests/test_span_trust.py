@@ -157,6 +157,28 @@ def test_hint_guidelines_and_preannotations_agree_on_pronoun_sources():
     assert vet_spans([_span(NAMED, named, named)], named, v)[0]["text"] == named
 
 
+@pytest.mark.corpora("polnear")
+def test_polnear_pronoun_sources_are_no_gold_named_sources():
+    """PolNeAR marks pronouns as sources; the importer leaves a source made only of the vetting's
+    pronouns out of the gold (the same word list), so the tagger does not learn them."""
+    from annotator.corpora import load_polnear, polnear_annotations
+    from annotator.corpus_mapping import corpus_mapping
+    from annotator.paths import DATA_DIR
+
+    pronouns = _pronouns()
+    assert (paths.LABEL_CONFIG_DIR / corpus_mapping()["polnear"]["pronoun_lexicon"]).name == "source_pronouns.txt"
+    ds = load_polnear(limit=30)
+    gold = [t for t in ds.spans.loc[ds.spans["label"] == NAMED, "text"]]
+    assert len(gold) > 50 and any(" " in t for t in gold)
+    assert not [t for t in gold if t.strip().lower() in pronouns]
+    anns = polnear_annotations(DATA_DIR / "polnear" / "train")
+    raw = [line.rsplit("\t", 1)[1] for aid in ds.articles["article_id"] if aid.split("/", 1)[1] in anns
+           for line in anns[aid.split("/", 1)[1]].read_text(encoding="utf-8").splitlines()
+           if re.match(r"T\d+\tSource ", line)]
+    dropped = [t for t in raw if t.strip().lower() in pronouns]
+    assert len(dropped) > 20  # the corpus does mark them: the test above can fail
+
+
 # --- the operating point -----------------------------------------------------------------------------
 
 

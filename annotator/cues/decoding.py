@@ -35,12 +35,13 @@ def runs(prob, threshold, low, seg: Segments) -> Runs:
     """Spans by hysteresis thresholding.
 
     Runs of tokens with probability ≥ ``low`` that contain at least one token ≥
-    ``threshold`` become spans. Runs stop at sentence ends, line breaks and text
-    starts (``seg`` from :func:`annotator.cues.tokens.segments_flat`), and punctuation (and
-    edge words) at either end of a span is trimmed.
+    ``threshold`` become spans. Runs stop at sentence ends, line breaks, text
+    starts and quote marks (``seg`` from :func:`annotator.cues.tokens.segments_flat`; a quoted
+    phrase is a run of its own, inside its marks), and punctuation (and edge words) at either end
+    of a span is trimmed.
     """
     low = min(low, threshold)
-    on = (prob >= low) & ~seg.stop
+    on = (prob >= low) & ~seg.stop & ~seg.quote
     n = len(prob)
     empty = np.zeros(0, np.int64)
     if not on.any():
@@ -72,13 +73,15 @@ def runs(prob, threshold, low, seg: Segments) -> Runs:
 def _concat_segments(segs, counts) -> Segments:
     """Segment flags of several texts laid end to end; no run crosses from one text into the next."""
     if not segs:
-        return Segments(*(np.zeros(0, bool) for _ in range(3)), np.zeros(0, np.int64), np.zeros(0, np.int64))
+        return Segments(*(np.zeros(0, bool) for _ in range(3)), np.zeros(0, np.int64), np.zeros(0, np.int64),
+                        np.zeros(0, bool))
     first = np.cumsum([0] + counts[:-1])
     # one text's "no token" (its length, or -1) becomes the next text's first token or the previous
     # text's last, which lies outside the run as well
     seg = Segments(*(np.concatenate([getattr(sg, name) for sg in segs]) for name in ("punct", "stop", "brk")),
                    np.concatenate([sg.next_word + f for sg, f in zip(segs, first)]),
-                   np.concatenate([sg.prev_word + f for sg, f in zip(segs, first)]))
+                   np.concatenate([sg.prev_word + f for sg, f in zip(segs, first)]),
+                   np.concatenate([sg.quote for sg in segs]))
     seg.brk[first[np.asarray(counts) > 0]] = True
     return seg
 

@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .quotemarks import cut_at_quotes, text_quote_tokens
 from .tokens import tokenize
 
 __all__ = ["RuleHit", "RuleMatcher"]
@@ -114,15 +115,30 @@ class RuleMatcher:
         ids = np.full(len(toks), self.unknown_id, dtype=np.int64)
         return self.apply([text], toks, starts, ends, np.array([0, len(toks)]), ids)[0]
 
-    def apply(self, texts, tokens, starts, ends, offsets, ids) -> list:
-        """The rules' matches in tokenised texts: one list of :class:`RuleHit` per text.
+    def apply(self, texts, tokens, starts, ends, offsets, ids, quote=None) -> list:
+        """The rules' matches in tokenised texts: one list of :class:`RuleHit` per text, cut at the
+        quote marks inside them (:func:`~annotator.cues.quotemarks.cut_at_quotes`).
 
         ``tokens``, ``starts``, ``ends`` and ``ids`` are flat over the texts (offsets within
-        each text), ``offsets`` the first token of each text (plus the total).
+        each text), ``offsets`` the first token of each text (plus the total); ``quote``: whether
+        each token is a quote mark, when known (:attr:`annotator.cues.tokens.Segments.quote`).
         """
         out = [[] for _ in texts]
         if not len(tokens) or not self.rules:
             return out
+        self._matches(texts, tokens, starts, ends, offsets, ids, out)
+        if any(out):
+            q = text_quote_tokens(texts, starts, ends, offsets) if quote is None else np.asarray(quote)
+            at = np.flatnonzero(q)
+            cut = np.searchsorted(at, offsets).tolist()
+            marks = np.asarray(starts)[at].tolist()
+            for a, hits in enumerate(out):
+                if hits and cut[a + 1] > cut[a]:
+                    out[a] = cut_at_quotes(hits, marks[cut[a]:cut[a + 1]], texts[a])
+        return out
+
+    def _matches(self, texts, tokens, starts, ends, offsets, ids, out):
+        """The rules' matches, uncut, appended to ``out`` (one list per text)."""
         flags = self.token_flags(tokens, ids)
         for j, rule in enumerate(self.rules):
             hit = _hit_maker(rule, self.scores[j])
@@ -141,7 +157,6 @@ class RuleMatcher:
                     out[a].extend(hit(s, e) for s, e in rule.search(texts[a], [(0, len(texts[a]))]))
             else:
                 self._window_hits(j, rule, hit, hits, arts, texts, starts, ends, out)
-        return out
 
     def _window_hits(self, j, rule, hit, hits, arts, texts, starts, ends, out):
         """A pattern rule's matches in the windows around its trigger tokens (merged per text)."""

@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .quotemarks import quote_tokens
+
 __all__ = ["TOKEN", "TOKEN_SPLIT", "PLAIN_SPLIT", "ABBREVIATIONS", "Tokens", "tokenize", "FlatTokens",
            "tokenize_flat", "Segments", "segments_flat", "segments", "Sentences", "sentence_spans"]
 
@@ -100,6 +102,7 @@ class Segments(NamedTuple):
     brk: np.ndarray  # a line break or a text start before the token
     next_word: np.ndarray  # first token at or after each token that may start a span
     prev_word: np.ndarray  # last token at or before each token that may end a span
+    quote: np.ndarray  # a quote mark (annotator.cues.quotemarks): no span crosses one
 
 
 def _punctuation(codes, tokens, starts, ends):
@@ -137,7 +140,8 @@ def segments_flat(joined, tokens, starts, ends, offsets, ids=None, abbreviation=
     ``ids`` and ``abbreviation`` (optional): vocabulary rows of the tokens and, per row, whether
     the entry is an abbreviation (faster than looking each token up). ``edges``: optional pair of
     boolean token arrays, the words a span may not start with and may not end with
-    (:func:`annotator.cues.lexicons.span_edge_words`); punctuation never starts or ends a span.
+    (:func:`annotator.cues.lexicons.span_edge_words`); punctuation never starts or ends a span,
+    and no span crosses a quote mark (:func:`annotator.cues.quotemarks.quote_tokens`).
     """
     n = len(tokens)
     codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
@@ -155,7 +159,7 @@ def segments_flat(joined, tokens, starts, ends, offsets, ids=None, abbreviation=
     no_last = punct if edges is None else punct | edges[1]
     next_word = np.minimum.accumulate(np.where(no_first, n, idx)[::-1])[::-1] if n else idx
     prev_word = np.maximum.accumulate(np.where(no_last, -1, idx)) if n else idx
-    return Segments(punct, stop, brk, next_word, prev_word)
+    return Segments(punct, stop, brk, next_word, prev_word, quote_tokens(codes, starts, single, first, offsets))
 
 
 def segments(text, toks, starts, ends, edges=None) -> Segments:
