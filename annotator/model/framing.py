@@ -14,8 +14,8 @@ from ..errors import AnnotatorError
 from ..taxonomy import load_taxonomy
 from .calibration import CentredIsotonicCalibration, band_of
 from .confidence import confidence_of, half_width, interval_table, prefix_texts
-from .features import (WORD_CLASSES, bag_of_words, dense_names, dense_parts, dense_rates, n_bigram_columns,
-                       word_class_table)
+from .features import (WORD_CLASSES, bag_of_words, dense_names, dense_parts, dense_rates, headline_prior,
+                       n_bigram_columns, word_class_table)
 from .stacking import fit_stacked, grouped_splits, length_slope, text_rows, text_weights
 from .version import version_digest
 
@@ -73,6 +73,8 @@ class FramingModel(BaseEstimator):
         The vocabulary × word-class indicator matrix (:func:`~annotator.model.features.word_class_table`).
     length_slope_ : float
         The slope on log length taken out of the raw score (0 unless ``length_neutral``).
+    headline_prior_ : ndarray
+        The training articles' mean headline feature columns: those of a one-line text (it has no headline).
     length_range_ : ndarray of shape (2,)
         The training articles' 5th and 95th percentile of log(tokens + 10): the length feature is clipped to it.
     calib_x_, calib_y_ : ndarray
@@ -141,7 +143,9 @@ class FramingModel(BaseEstimator):
         if fit:
             self.cue_prior_ = parts.totals.sum(axis=0) / max(1, int(parts.counts.sum()))
             self.length_range_ = np.percentile(np.log(parts.counts + 10.0), [5, 95])
-        dense = dense_rates(parts, self.cue_prior_, self.prior_tokens, self.tagger_.labels_)
+            self.headline_prior_ = headline_prior(parts)
+        dense = dense_rates(parts, self.cue_prior_, self.prior_tokens, self.tagger_.labels_,
+                            getattr(self, "headline_prior_", None))  # None: a model fitted before it
         dense[:, -1] = np.clip(dense[:, -1], *self.length_range_)
         return bow, dense, text_weights(parts.counts, self.prior_tokens)
 
