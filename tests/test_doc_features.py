@@ -1,9 +1,12 @@
-"""The document model's dense features: word classes in any capitalisation, one-line texts have no headline."""
+"""The document model's features and fit: word classes in any capitalisation, one-line texts have no headline,
+the text penalty chosen on inner grouped folds."""
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from annotator.model.features import (HEADLINE_FEATURES, WORD_CLASSES, DenseParts, dense_rates, headline_prior,
                                       word_class_table)
+from annotator.model.stacking import fit_stacked
 from annotator.taxonomy import load_taxonomy
 from annotator.training import train
 
@@ -56,3 +59,22 @@ def test_a_one_line_text_is_not_read_as_a_headline(small_model):
     coef = np.asarray(m.ridge_.coef_).ravel()[-len(m.feature_names_):]
     contrib = m.scaler_.transform(dense)[0] * coef
     assert np.allclose(contrib[head], 0.0, atol=1e-9)
+
+
+def test_the_text_penalty_is_chosen_on_inner_grouped_folds():
+    rng = np.random.default_rng(0)
+    n, words = 120, 40
+    bow = sp.csr_matrix(rng.poisson(0.5, (n, words)).astype(float))
+    y = np.clip(0.5 + 0.3 * (bow[:, 0].toarray().ravel() - bow[:, 1].toarray().ravel()), 0, 1)
+    dense, w, groups, shrink = rng.normal(size=(n, 3)), np.ones(n), np.arange(n) // 4, np.ones(n)
+    one = fit_stacked(bow, dense, y, w, groups, shrink, alpha=1.0, stack_alpha=10.0)
+    same = fit_stacked(bow, dense, y, w, groups, shrink, alpha=[1.0], stack_alpha=10.0)
+    assert one.alpha == same.alpha == 1.0 and np.allclose(one.coef, same.coef)
+    # the words carry the target: a penalty that flattens them loses on the held-out folds
+    grid = fit_stacked(bow, dense, y, w, groups, shrink, alpha=(0.3, 1e6), stack_alpha=10.0)
+    assert grid.alpha == 0.3
+    assert np.allclose(grid.coef, fit_stacked(bow, dense, y, w, groups, shrink, alpha=0.3, stack_alpha=10.0).coef)
+
+
+def test_a_fitted_model_records_its_text_penalty(small_model):
+    assert small_model.text_alpha_ in small_model.alpha
