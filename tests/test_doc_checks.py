@@ -1,8 +1,10 @@
-"""The document checks' figures: the hyperpartisan AUC within length strata, and its text."""
+"""The document checks' figures (the hyperpartisan AUC within length strata, and its text) and their targets."""
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
+from annotator.articles.scope import check_scope
 from annotator.model.checktext import describe_checks
+from annotator.training import load_training_data, training_frame
 from annotator.training.checks import HYPERPARTISAN_SOURCE, PTC_SOURCE, grouped_figures, length_strata
 
 
@@ -45,3 +47,12 @@ def test_grouped_figures_report_and_print_the_length_strata():
     assert 0 <= g["hyperpartisan_length_auc"] <= 1
     text = describe_checks({"grouped": g | {"folds": 5}})
     assert "hyperpartisan AUC within length thirds" in text and "length alone" in text
+
+
+def test_articles_out_of_scope_are_no_document_targets(corpora):
+    """The hyperpartisan set's Chinese page is never scored (the scope check), so it is no target either."""
+    frame = training_frame(load_training_data(("hyperpartisan",)))
+    out = check_scope(frame["text"])["status"] == "out_of_scope"
+    assert out.sum() >= 1 and frame.loc[out, "target"].isna().all() and frame.loc[out, "target_source"].isna().all()
+    assert frame.loc[~out, "target"].notna().all() and (frame.loc[~out, "target_source"] == HYPERPARTISAN_SOURCE).all()
+    assert any(reason.startswith("language: zh") for reason in check_scope(frame.loc[out, "text"])["reason"])
