@@ -52,7 +52,8 @@ def rules_command(write, data_dir):
 def evaluate_command(corpora, folds, limit, json_out, spans, document, model_path):
     """Cross-validated span precision / recall / F1 of the cue tagger on the shared corpora, and the
     document score's checks: its figures with whole sites (hyperpartisan) and articles (PTC) held
-    out, Spearman with article length, score distributions on PolNeAR's mainstream articles and on
+    out, Spearman with article length, the hyperpartisan AUC within thirds of the articles by length
+    (beside that of length alone), score distributions on PolNeAR's mainstream articles and on
     Wikipedia, and sentence-level AUC on the CheckThat! subjectivity set (measured only).
 
     Prints every candidate's figures (span, exact, sentence), then each label's

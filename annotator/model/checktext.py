@@ -18,6 +18,12 @@ def describe_checks(checks: dict) -> str:
                   f"  hyperpartisan: ROC AUC {_f(g['hyperpartisan_auc'])} with sites held out (n={g['hyperpartisan_n']};"
                   " target >= 0.85)",
                   f"  Spearman(score, article length) {_f(g['length_spearman'])} (n={g['n']}; target |.| <= 0.1)"]
+        strata = g.get("hyperpartisan_by_length")
+        if strata:
+            parts = ", ".join(f"{s['tokens'][0]}-{s['tokens'][1]} tokens {_f(s['auc'])} (n={s['n']}, "
+                              f"{s['positives']} hyperpartisan)" for s in strata)
+            lines.append(f"  hyperpartisan AUC within length thirds: {parts}; length alone "
+                         f"{_f(g.get('hyperpartisan_length_auc'))}")
     for name, title, target in (("polnear_mainstream", "PolNeAR mainstream articles (NYT, WaPo, USA Today, Politico)",
                                  ""), ("wikipedia", "Szeged Wikipedia documents", "; target high <= 2 %")):
         d = (checks.get("genres") or {}).get(name)

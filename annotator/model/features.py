@@ -11,7 +11,10 @@ The dense features are rates and shares that mean the same thing whatever the ou
   highly and moderately subjective words (TextBlob/pattern), first and second person pronouns
   ("we", "you"), exclamation marks, question marks, quotation marks;
 * **headline** — the text's first line: loaded-term spans in it, its share of capital letters,
-  its ``!``/``?`` and quotation marks, its words in capitals;
+  its ``!``/``?`` and quotation marks, its words in capitals. A text of one line has no headline
+  (a sentence, a paragraph pasted without its title): its headline features are the training
+  articles' mean (:func:`headline_prior`, ``FramingModel.headline_prior_``), so they add nothing to its score, where
+  before they read the whole text as a headline (every loaded term in it, its capitals share);
 * **length** — the log number of tokens; the document model uses it to take the effect of length
   out of the score (see :class:`~annotator.model.framing.FramingModel`), never to add it.
 
@@ -35,7 +38,7 @@ from ..taxonomy import load_taxonomy
 from .naming import BIGRAM_PRIME
 
 __all__ = ["WORD_CLASSES", "HEADLINE_FEATURES", "DenseParts", "n_bigram_columns", "bag_of_words", "word_class_table", "dense_parts",
-           "dense_rates", "dense_names", "LabelRoles", "label_roles"]
+           "dense_rates", "headline_prior", "dense_names", "LabelRoles", "label_roles"]
 
 #: Word classes counted per vocabulary entry (lexicon buckets, pronouns, punctuation tokens).
 WORD_CLASSES = ("vader:neg3", "vader:neg2", "vader:neg1", "vader:pos3", "vader:pos2", "vader:pos1", "subj:hi",
@@ -78,6 +81,7 @@ class DenseParts:
     #                     narrator-voice span counts
     headline: np.ndarray  # (n, len(HEADLINE_FEATURES))
     counts: np.ndarray  # (n,) tokens
+    has_headline: np.ndarray  # (n,) bool: the text has more than one line
 
 
 def n_bigram_columns(bigram_bits) -> int:
@@ -110,8 +114,9 @@ def word_class_table(vocabulary: list, n_vocab: int):
     index = {c: j for j, c in enumerate(WORD_CLASSES)}
     rows, cols = [], []
     for i, word in enumerate(vocabulary[:n_vocab]):
-        classes = [f for f in lex.get(word, ()) if f in index]
-        if word in _PRONOUNS:
+        low = word.lower()  # the vocabulary keeps case: "We" opening a sentence is "we"
+        classes = [f for f in lex.get(low, ()) if f in index]
+        if low in _PRONOUNS:
             classes.append("pronoun:first_second_person")
         if word in _PUNCT:
             classes.append(_PUNCT[word])
@@ -157,12 +162,29 @@ def dense_parts(batch, texts, bow, labels, classes) -> DenseParts:
     head = np.zeros((len(counts), len(HEADLINE_FEATURES)))
     if len(counts):
         head[:] = [_headline(t, ss) for t, ss in zip(texts, batch.spans)]
-    return DenseParts(totals, head, counts)
+    return DenseParts(totals, head, counts, np.array(["\n" in t.strip() for t in texts], dtype=bool))
 
 
-def dense_rates(parts: DenseParts, prior, prior_tokens: float, labels) -> np.ndarray:
+def _headline_values(headline) -> np.ndarray:
+    """The headline feature columns: counts as log(1 + count), the capitals share as it is."""
+    head = np.array(headline, dtype=float)
+    head[:, [0, 2, 3, 4]] = np.log1p(head[:, [0, 2, 3, 4]])
+    return head
+
+
+def headline_prior(parts: DenseParts) -> np.ndarray:
+    """The mean headline feature columns of the texts that have a headline (zeros when none has):
+    what a one-line text gets (see :func:`dense_rates`)."""
+    if not parts.has_headline.any():
+        return np.zeros(len(HEADLINE_FEATURES))
+    return _headline_values(parts.headline[parts.has_headline]).mean(axis=0)
+
+
+def dense_rates(parts: DenseParts, prior, prior_tokens: float, labels, headline_prior=None) -> np.ndarray:
     """The dense feature matrix (columns as :func:`dense_names`): shrunk rates, the attribution share,
-    the headline features and the log token count."""
+    the headline features and the log token count. A one-line text has no headline: with
+    ``headline_prior`` (:func:`headline_prior` of the training texts) its headline columns are that mean,
+    so they add nothing to its score (None: read from its only line, as models before issue 15 did)."""
     n0 = float(prior_tokens)
     L = len(labels)
     rates = (parts.totals + n0 * prior) / (parts.counts[:, None] + n0)
@@ -174,8 +196,9 @@ def dense_rates(parts: DenseParts, prior, prior_tokens: float, labels) -> np.nda
     unsure = sum(t[:, col[k]] for k in roles.weak if k in col)
     named = sum(t[:, col[k]] for k in roles.named if k in col)
     share = (unsure + 0.5) / (unsure + named + 2.0)  # a prior of half a weak and 1.5 named attributions
-    head = parts.headline.copy()
-    head[:, [0, 2, 3, 4]] = np.log1p(head[:, [0, 2, 3, 4]])
+    head = _headline_values(parts.headline)
+    if headline_prior is not None:
+        head[~parts.has_headline] = headline_prior
     return np.hstack([rates, share[:, None], head, np.log(parts.counts + 10.0)[:, None]])
 
 

@@ -3,7 +3,9 @@
 The score is one linear model over ``[word/bigram TF-IDF | standardised dense features]``, built in
 two steps so that the many TF-IDF columns cannot drown the few dense ones: a ridge on the TF-IDF
 gives one number per article (out of fold within the training folds), and a second ridge weighs
-that number beside the dense features. The two compose into one weight vector.
+that number beside the dense features. The two compose into one weight vector. When several text
+ridge penalties are given, the one whose out-of-fold outputs have the least weighted squared error
+(the same inner grouped folds) is used: the choice never sees the articles being predicted.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ class StackedFit:
     scaler: StandardScaler
     coef: np.ndarray  # (n_words + n_dense,): on [TF-IDF | scaled dense]
     intercept: float
+    alpha: float  # the text ridge's penalty used
 
     def raw(self, bow, dense, shrink):
         """Raw outputs for count rows ``bow``, dense rows ``dense`` and text weights ``shrink``."""
@@ -60,21 +63,33 @@ def _text_ridge(bow, y, w, alpha, shrink):
     return tfidf, Ridge(alpha=alpha).fit(text_rows(tfidf, bow, shrink), y, sample_weight=w)
 
 
+def _text_out_of_fold(bow, y, w, groups, shrink, alphas, inner_cv, random_state):
+    """(out-of-fold text ridge outputs, penalty): for each penalty in ``alphas`` the ``inner_cv`` grouped
+    folds' outputs, and the penalty with the least weighted squared error on them."""
+    oof = np.zeros((len(alphas), len(y)))
+    for tr, te in grouped_splits(groups, inner_cv, random_state):
+        tfidf = TfidfTransformer(sublinear_tf=True).fit(bow[tr])
+        train_rows, test_rows = text_rows(tfidf, bow[tr], shrink[tr]), text_rows(tfidf, bow[te], shrink[te])
+        for k, alpha in enumerate(alphas):
+            oof[k, te] = Ridge(alpha=alpha).fit(train_rows, y[tr], sample_weight=w[tr]).predict(test_rows)
+    best = int(np.argmin(((oof - y) ** 2 * w).sum(axis=1)))
+    return oof[best], float(alphas[best])
+
+
 def fit_stacked(bow, dense, y, w, groups, shrink, *, alpha, stack_alpha, inner_cv=3, random_state=0) -> StackedFit:
     """Fit the two ridges: the text ridge's out-of-fold outputs (``inner_cv`` grouped folds) train the
     stacking ridge beside the standardised dense features; the text ridge is then refitted on all rows.
-    ``shrink`` holds each row's text weight (:func:`text_weights`)."""
-    text_oof = np.zeros(len(y))
-    for tr, te in grouped_splits(groups, inner_cv, random_state):
-        tfidf, ridge = _text_ridge(bow[tr], y[tr], w[tr], alpha, shrink[tr])
-        text_oof[te] = ridge.predict(text_rows(tfidf, bow[te], shrink[te]))
+    ``shrink`` holds each row's text weight (:func:`text_weights`); ``alpha`` is the text ridge's
+    penalty, or a sequence of candidates chosen among on the inner folds."""
+    text_oof, alpha = _text_out_of_fold(bow, y, w, groups, shrink, np.atleast_1d(np.asarray(alpha, float)), inner_cv,
+                                        random_state)
     scaler = StandardScaler().fit(dense)
     spread = float(np.std(text_oof)) or 1.0  # the text output standardised like the dense features
     stack = Ridge(alpha=stack_alpha).fit(np.c_[scaler.transform(dense), text_oof / spread], y, sample_weight=w)
     tfidf, ridge = _text_ridge(bow, y, w, alpha, shrink)
     a_text = float(stack.coef_[-1]) / spread
     coef = np.concatenate([a_text * np.asarray(ridge.coef_).ravel(), np.asarray(stack.coef_[:-1])])
-    return StackedFit(tfidf, scaler, coef, float(stack.intercept_) + a_text * float(ridge.intercept_))
+    return StackedFit(tfidf, scaler, coef, float(stack.intercept_) + a_text * float(ridge.intercept_), alpha)
 
 
 def length_slope(raw, log_tokens) -> float:

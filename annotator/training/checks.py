@@ -2,7 +2,8 @@
 
 * **grouped figures** (from a fit's out-of-fold scores, whole sites or articles held out):
   Spearman with PTC propaganda density, ROC AUC on hyperpartisan vs not, Spearman of the score
-  with article length (tokens);
+  with article length (tokens); and, because the hyperpartisan label goes with length, that AUC
+  within each third of the articles by length, beside the AUC of length alone;
 * **distributions**: mean score and share per band on PolNeAR's mainstream outlets (New York
   Times, Washington Post, USA Today, Politico) and on the Szeged Wikipedia documents;
 * **subjectivity** (``annotator evaluate`` only): sentence-level ROC AUC of the score and of the
@@ -27,7 +28,7 @@ from ..model.features import label_roles
 from ..paths import DATA_DIR
 from ..taxonomy import load_taxonomy
 
-__all__ = ["MAINSTREAM", "grouped_figures", "distribution", "genre_checks", "load_genres", "subjectivity_check",
+__all__ = ["MAINSTREAM", "grouped_figures", "length_strata", "distribution", "genre_checks", "load_genres", "subjectivity_check",
            "document_checks"]
 
 #: PolNeAR publishers counted as mainstream news.
@@ -54,9 +55,26 @@ def grouped_figures(oof: dict) -> dict:
     source = np.asarray(oof.get("source", [""] * len(risk)))
     tokens = np.asarray(oof.get("tokens", [np.nan] * len(risk)), float)
     ptc, hyp = source == PTC_SOURCE, source == HYPERPARTISAN_SOURCE
+    known = bool(np.isfinite(tokens).all())
     return {"ptc_spearman": _rho(risk[ptc], target[ptc]), "ptc_n": int(ptc.sum()),
             "hyperpartisan_auc": _auc(target[hyp] > 50, risk[hyp]), "hyperpartisan_n": int(hyp.sum()),
-            "length_spearman": _rho(risk, tokens) if np.isfinite(tokens).all() else None, "n": int(len(risk))}
+            "length_spearman": _rho(risk, tokens) if known else None, "n": int(len(risk)),
+            "hyperpartisan_length_auc": _auc(target[hyp] > 50, tokens[hyp]) if known else None,
+            "hyperpartisan_by_length": length_strata(target[hyp] > 50, risk[hyp], tokens[hyp]) if known else None}
+
+
+def length_strata(labels, scores, tokens, n_strata=3) -> list:
+    """ROC AUC of ``scores`` for ``labels`` within each of ``n_strata`` equal-count length strata (by
+    ``tokens``): how well the score separates articles of about the same length. Each stratum is a
+    dict ``tokens`` (its [min, max]), ``n``, ``positives`` and ``auc`` (None with one class)."""
+    labels, scores, tokens = np.asarray(labels, int), np.asarray(scores, float), np.asarray(tokens, float)
+    order = np.argsort(tokens, kind="stable")
+    out = []
+    for part in np.array_split(order, n_strata):
+        if len(part):
+            out.append({"tokens": [int(tokens[part].min()), int(tokens[part].max())], "n": int(len(part)),
+                        "positives": int(labels[part].sum()), "auc": _auc(labels[part], scores[part])})
+    return out
 
 
 def distribution(risk) -> dict:
@@ -113,6 +131,7 @@ def document_checks(model, data_dir=None) -> dict:
     """Every document check of a fitted model: the grouped figures its fit stored (whole sites and
     articles held out; recomputing them means refitting), the genre distributions and subjectivity."""
     stored = (getattr(model, "metrics_", None) or {}).get("checks") or {}
-    grouped = stored.get("grouped") or (grouped_figures(model.oof_) if hasattr(model, "oof_") else None)
+    # figures added since a model was built are computed from its stored out-of-fold scores
+    grouped = (grouped_figures(model.oof_) if hasattr(model, "oof_") else {}) | (stored.get("grouped") or {}) or None
     return {"grouped": grouped, "genres": genre_checks(model, load_genres(data_dir)),
             "subjectivity": subjectivity_check(model, data_dir)}

@@ -11,7 +11,10 @@ The document target, in [0, 1]:
   median PTC density, 80 the 80th percentile);
 * hyperpartisan articles: the rating their label stands for (corpora.toml: hyperpartisan → high,
   not → low), as its band centre (5/6, 1/6);
-* other corpus articles: no document target (they train the span tagger only).
+* other corpus articles: no document target (they train the span tagger only);
+* an article the scope check rules out (:mod:`annotator.articles.scope`: not English, not prose)
+  has no document target either: it would never be scored, so its target could only teach the
+  score about text it is never used on (the hyperpartisan set holds one Chinese page).
 
 Column ``group`` says what cross-validation holds out together: a hyperpartisan article's site,
 otherwise the article itself (PTC has no outlet field).
@@ -24,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from ..articles.scope import scope_reasons
 from ..corpus_mapping import corpus_mapping
 from ..dataset import Dataset
 from ..errors import AnnotatorError
@@ -157,6 +161,10 @@ def training_frame(dataset: Dataset, team_ids=frozenset()) -> pd.DataFrame:
     rated = rated[rated.index.isin(target.index)]
     target.loc[rated.index] = rated
     source.loc[rated.index] = "annotator_rating"
+    has = np.flatnonzero(np.isfinite(target.to_numpy()))
+    out = [i for i, r in zip(has, scope_reasons(arts["text"].iloc[has].tolist())) if r is not None]
+    target.iloc[out] = np.nan
+    source.iloc[out] = None
     return pd.DataFrame({
         "article_id": arts["article_id"].tolist(), "text": arts["text"].tolist(), "corpus": arts["corpus"].tolist(),
         "spans": [spans[a] for a in arts["article_id"]], "annotated": annotated,
