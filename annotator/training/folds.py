@@ -19,10 +19,11 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.forkserver
 import os
-from concurrent.futures import ProcessPoolExecutor
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 
-__all__ = ["cv_workers", "fold_pool", "WORKER_NICENESS", "PRELOAD"]
+__all__ = ["cv_workers", "fold_pool", "in_background", "WORKER_NICENESS", "PRELOAD"]
 
 #: Niceness the fold workers add to their own (weight 335 against the training process's 1024 in
 #: Linux's scheduler: three of them weigh about as much as it does, so on 2 cores it keeps one).
@@ -72,3 +73,18 @@ def fold_pool(workers: int, niceness: int = WORKER_NICENESS):
     with ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_lower_priority,
                              initargs=(niceness,)) as pool:
         yield pool
+
+
+def in_background(fn, *args) -> Future:
+    """``fn(*args)`` in a thread of its own; the Future of its result. What submits the folds: the
+    first worker's start waits until the fork server has imported :data:`PRELOAD`, the caller need not."""
+    future: Future = Future()
+
+    def run():
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # handed to whoever waits for the result
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="fold-submit", daemon=True).start()
+    return future

@@ -24,7 +24,7 @@ from ..model.framing import FramingModel
 from ..model.naming import record_bigram_names
 from ..taxonomy import load_taxonomy
 from .checks import genre_checks, grouped_figures
-from .folds import cv_workers, fold_pool
+from .folds import cv_workers, fold_pool, in_background
 from .metrics import document_metrics, span_counts, team_document
 from .progress import Stages
 from .sources import TrainingData, gather
@@ -108,12 +108,12 @@ def _unfitted_tagger(model: FramingModel) -> CueTagger:
 
 def _span_figures(data: TrainingData, model, weight, span_cv, stages, pending=None) -> tuple:
     """(span table rows, identity-word share on PolNeAR's narrator sentences or None), out of fold:
-    from ``pending`` folds (started in worker processes by :func:`start_cross_validation`) or,
+    from ``pending`` folds (a Future of :func:`start_cross_validation`'s folds in worker processes) or,
     without them, fitted here one fold after the other."""
     annot = _annotates(data)
     if pending is not None:
         stages(f"span cross-validation: {span_cv} folds grouped by article (in worker processes)")
-        table = pending.result(progress=stages)
+        table = pending.result().result(progress=stages)
     else:
         stages(f"span cross-validation: {span_cv} folds grouped by article")
         with stages.watch(prefix="span cross-validation: "):
@@ -191,8 +191,8 @@ def _train(sources, data_dir, limit, span_cv, stages, base_corpora, team_weight,
     pending = None
     if pool is not None:  # the folds are independent of the final fit: they run beside it
         stages(f"span cross-validation: {span_cv} folds started in {workers} worker processes")
-        pending = start_cross_validation(_weighted_dataset(data, team_weight), _unfitted_tagger(model),
-                                         _annotates(data), span_cv, pool)
+        pending = in_background(start_cross_validation, _weighted_dataset(data, team_weight), _unfitted_tagger(model),
+                                _annotates(data), span_cv, pool)
     with stages.watch():
         model.fit(fit_frame, fit_frame["target"].to_numpy())
     stages("fitted the tagger and the document model")
