@@ -357,15 +357,23 @@ def main(argv=None):
                          "1: its folds fitted in this process after the fit, timed stage by stage)")
     ap.add_argument("--json", type=Path, default=None, help="also write the timings here")
     ap.add_argument("--bucket", type=float, default=5.0, help="seconds per row of the process timeline")
+    ap.add_argument("--worker-nice", type=int, default=None,
+                    help="niceness of the fold workers (default: the build's, annotator.training.folds."
+                         "WORKER_NICENESS; 0: the same priority as the training process)")
     args = ap.parse_args(argv)
 
     built: list = []
+    folds = _module("annotator.training.folds")
+    if args.worker_nice is not None and folds is not None:
+        folds.WORKER_NICENESS = args.worker_nice
     module = _build_module(args.span_cv, args.limit, built, args.jobs)
     timers = Timers()
     install(timers, module)
     load_before = _load()
     threads = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    print(f"cpus {os.cpu_count()}, load average {load_before}, threads {threads}", flush=True)
+    nice = getattr(_module("annotator.training.folds"), "WORKER_NICENESS", None)
+    print(f"cpus {os.cpu_count()}, load average {load_before}, threads {threads}, fold workers' niceness +{nice}",
+          flush=True)
     with tempfile.TemporaryDirectory() as tmp, ProcessClock() as clock:
         out = args.out or Path(tmp) / "framing.skops"
         w0, c0 = _clock()
@@ -394,6 +402,7 @@ def main(argv=None):
             "model_version": version, "total_seconds": round(total[0], 2), "total_cpu_seconds": round(total[1], 2),
             "cpus": os.cpu_count(), "load_average": [load_before, _load()], "threads": threads,
             "span_cv": args.span_cv, "limit": args.limit, "jobs": args.jobs, "not_timed": timers.missing,
+            "worker_niceness": nice,
             "stages": [{"depth": r.depth, "stage": r.stage, "seconds": round(r.seconds, 2),
                         "cpu_seconds": round(r.cpu, 2), "calls": r.calls} for r in rows],
             "timeline": [{"from": start, "busy": {k: round(v, 3) for k, v in busy.items()}}

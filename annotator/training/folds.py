@@ -64,12 +64,14 @@ def _lower_priority(niceness: int) -> None:
 
 
 @contextmanager
-def fold_pool(workers: int, niceness: int = WORKER_NICENESS):
-    """A pool of ``workers`` processes at ``niceness`` below this one, or None for none. Enter it
-    early (before loading the data): the workers' imports then overlap the loading."""
+def fold_pool(workers: int, niceness: int | None = None):
+    """A pool of ``workers`` processes at ``niceness`` (default :data:`WORKER_NICENESS`) below this
+    one, or None for none. Enter it early (before loading the data): the workers' imports then
+    overlap the loading."""
     if not workers:
         yield None
         return
+    niceness = WORKER_NICENESS if niceness is None else niceness
     with ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_lower_priority,
                              initargs=(niceness,)) as pool:
         yield pool
