@@ -38,14 +38,18 @@ span cross-validation   ``cross_validate_tagger``: its tagger fits (same breakdo
                         ``analyze_batch`` (the held-out folds), and the scoring ("other"); when
                         the folds run in worker processes beside the final fit (the build's
                         default; ``--jobs 1`` for the sequential path and its breakdown):
-                        ``start_cross_validation`` and ``PendingCV.result`` (wall: the wait for
-                        the workers after the final fit), with the workers' own tagger fits and
-                        tagging as rows (their wall-clock overlaps the final fit; their CPU is
-                        in the stage's and in the total)
+                        ``PendingCV.result`` (wall: the wait for the workers after the final
+                        fit), with the workers' own tagger fits and tagging as rows (their
+                        wall-clock overlaps the final fit; their CPU is in the stage's and in
+                        the total)
 saving                  ``save_skops``, ``write_model_card``
 ======================  ==========================================================================
 
-The CPU column counts this process and its worker processes.
+The CPU column counts this process and its worker processes (``bench/processes.py`` reads the CPU
+of every process under this one from ``/proc``: fold workers forked from a fork server are not this
+process's children). Below the table, a timeline: per 5 s (``--bucket``), the cores this process,
+the fold workers and the fork server kept busy, and the idle ones: on a quiet machine, the wall
+time a better schedule could still win.
 Timing figures come from a quiet machine only (the README's are measured on 2 cores with nothing
 else running); the load average at start and end is printed beside the table, and the CPU
 seconds (this process, all threads) are the steadier figure on a busy machine.
@@ -69,6 +73,7 @@ from sklearn.linear_model import Ridge
 
 from annotator.cues import CueTagger
 from annotator.model import FramingModel
+from processes import ProcessClock
 
 BUILD = Path(__file__).resolve().parent.parent / "scripts" / "build_models.py"
 #: Labels whose calls are sorted into held-out and final fits (see Timers.classifier_fits).
@@ -248,8 +253,7 @@ def install(timers: Timers, build_module) -> None:
         train_ns.cross_validate_tagger = evaluation.cross_validate_tagger
     pending = getattr(evaluation, "PendingCV", None)
     if pending is not None:  # the folds in worker processes: the wait here, their own times from the result
-        timers.wrap(pending, "result", "span cross-validation")
-        timers.wrap(train_ns, "start_cross_validation", "span cross-validation")
+        timers.wrap(pending, "result", "span cross-validation")  # (its submission runs in a thread: not timed)
         found = pending.result
 
         @functools.wraps(found)
@@ -352,23 +356,34 @@ def main(argv=None):
                     help="worker processes for the span cross-validation (default: the build's, one per CPU; "
                          "1: its folds fitted in this process after the fit, timed stage by stage)")
     ap.add_argument("--json", type=Path, default=None, help="also write the timings here")
+    ap.add_argument("--bucket", type=float, default=5.0, help="seconds per row of the process timeline")
+    ap.add_argument("--worker-nice", type=int, default=None,
+                    help="niceness of the fold workers (default: the build's, annotator.training.folds."
+                         "WORKER_NICENESS; 0: the same priority as the training process)")
     args = ap.parse_args(argv)
 
     built: list = []
+    folds = _module("annotator.training.folds")
+    if args.worker_nice is not None and folds is not None:
+        folds.WORKER_NICENESS = args.worker_nice
     module = _build_module(args.span_cv, args.limit, built, args.jobs)
     timers = Timers()
     install(timers, module)
     load_before = _load()
     threads = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    print(f"cpus {os.cpu_count()}, load average {load_before}, threads {threads}", flush=True)
-    with tempfile.TemporaryDirectory() as tmp:
+    nice = getattr(_module("annotator.training.folds"), "WORKER_NICENESS", None)
+    print(f"cpus {os.cpu_count()}, load average {load_before}, threads {threads}, fold workers' niceness +{nice}",
+          flush=True)
+    with tempfile.TemporaryDirectory() as tmp, ProcessClock() as clock:
         out = args.out or Path(tmp) / "framing.skops"
         w0, c0 = _clock()
         k0 = _children_cpu()
         module.main(["--out", str(out)] + (["--data-dir", args.data_dir] if args.data_dir else []))
         w1, c1 = _clock()
         size = out.stat().st_size
-    total = (w1 - w0, c1 - c0 + _children_cpu() - k0)  # CPU: this process and its workers
+    # CPU: this process and its workers (forked from a fork server, they are not its children)
+    total = (w1 - w0, clock.total() - clock.samples[0][1].get(clock.root, 0.0) if clock.available
+             else c1 - c0 + _children_cpu() - k0)
     timers.add_workers()
     rows = table(timers.times, total)
     version = built[-1].model_version if built else "?"
@@ -376,14 +391,22 @@ def main(argv=None):
     print_table(rows, total)
     if timers.missing:
         print(f"not timed (no function found; the time is in the callers' 'other'): {', '.join(timers.missing)}")
+    if clock.available:
+        print(f"\nCPU s by process: this one {clock.total('main') - clock.samples[0][1].get(clock.root, 0.0):.1f}, "
+              f"fold workers {clock.total('workers'):.1f}, fork server {clock.total('fork server'):.1f}; "
+              f"cores kept busy per {args.bucket:g} s:")
+        clock.print_timeline(args.bucket)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({
             "model_version": version, "total_seconds": round(total[0], 2), "total_cpu_seconds": round(total[1], 2),
             "cpus": os.cpu_count(), "load_average": [load_before, _load()], "threads": threads,
             "span_cv": args.span_cv, "limit": args.limit, "jobs": args.jobs, "not_timed": timers.missing,
+            "worker_niceness": nice,
             "stages": [{"depth": r.depth, "stage": r.stage, "seconds": round(r.seconds, 2),
                         "cpu_seconds": round(r.cpu, 2), "calls": r.calls} for r in rows],
+            "timeline": [{"from": start, "busy": {k: round(v, 3) for k, v in busy.items()}}
+                         for start, busy in clock.timeline(args.bucket)],
         }, indent=2) + "\n", encoding="utf-8")
     return 0
 

@@ -1,5 +1,8 @@
 """The fast build path gives what the plain one gives: the one-pass design matrix, and the span
-cross-validation's folds in worker processes beside the final fit."""
+cross-validation's folds in worker processes beside the final fit, at a lower priority."""
+import multiprocessing
+import os
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -9,6 +12,7 @@ from annotator.cues.tagger import estimator
 from annotator.cues.tagger.context import context_design
 from annotator.cues.tagger.training import DesignRows, fit_classifiers
 from annotator.training import gather, train, training_frame
+from annotator.training.folds import WORKER_NICENESS, cv_workers, fold_pool, in_background
 
 pytestmark = pytest.mark.corpora()
 
@@ -65,3 +69,50 @@ def test_span_cv_in_worker_processes_gives_the_sequential_figures():
     assert parallel.metrics_["spans"] == sequential.metrics_["spans"]
     assert any("in 2 worker processes" in line for line in lines)
     assert any("fold 2/2" in line for line in lines)
+
+
+def test_held_out_scores_read_the_weights_in_place_and_match_the_row_major_products(small_frame, monkeypatch):
+    """fit_classifiers lays its weights out so that ``X @ coefs.T`` needs no copy (scipy copies a
+    transposed row-major array at every product); each row's score is the same either way."""
+    seen = {}
+    original = estimator.CueTagger._design
+
+    def spy(self, arts, design):
+        out = original(self, arts, design)
+        seen.update(arts=arts, design=design, out=out, tagger=self)
+        return out
+
+    monkeypatch.setattr(estimator.CueTagger, "_design", spy)
+    CueTagger(random_state=0).fit(small_frame["text"].tolist(), small_frame["spans"].tolist(),
+                                  annotated=small_frame["annotated"].tolist())
+    arts, design, tagger = seen["arts"], seen["design"], seen["tagger"]
+    context_j, _cols, rows = seen["out"]
+    coefs, _icpt = fit_classifiers(tagger, rows, arts.lengths, arts.docs, context_j, design.window_cols)
+    assert coefs.T.flags.c_contiguous
+    row_major = np.ascontiguousarray(coefs)  # what fit_classifiers returned before
+    assert not row_major.T.flags.c_contiguous
+    for i in range(len(rows)):
+        assert np.array_equal(rows[i] @ coefs.T, rows[i] @ row_major.T)
+    assert np.abs(rows.X @ coefs.T).max() > 0
+
+
+def _niceness(_=None):
+    return os.nice(0)
+
+
+def test_fold_workers_run_below_the_training_process_from_a_preloaded_fork_server():
+    workers = cv_workers(3, None)
+    assert workers == min(3, (os.cpu_count() or 1) + 1) and cv_workers(3, 1) == 0 and cv_workers(0, None) == 0
+    with fold_pool(2) as pool:
+        assert pool._mp_context.get_start_method() == (
+            "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
+        seen = list(pool.map(_niceness, range(4)))
+    assert set(seen) == {min(19, os.nice(0) + WORKER_NICENESS)}
+    with fold_pool(0) as none:
+        assert none is None
+
+
+def test_in_background_hands_back_the_result_or_the_error():
+    assert in_background(sum, [1, 2, 3]).result(timeout=30) == 6
+    with pytest.raises(ZeroDivisionError):
+        in_background(divmod, 1, 0).result(timeout=30)

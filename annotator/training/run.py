@@ -9,11 +9,7 @@ each rated article once, so that its out-of-fold figures stay honest.
 from __future__ import annotations
 
 import importlib.metadata
-import multiprocessing
-import os
 import platform
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -28,6 +24,7 @@ from ..model.framing import FramingModel
 from ..model.naming import record_bigram_names
 from ..taxonomy import load_taxonomy
 from .checks import genre_checks, grouped_figures
+from .folds import cv_workers, fold_pool, in_background
 from .metrics import document_metrics, span_counts, team_document
 from .progress import Stages
 from .sources import TrainingData, gather
@@ -109,42 +106,22 @@ def _unfitted_tagger(model: FramingModel) -> CueTagger:
     return clone(model.tagger if model.tagger is not None else CueTagger(random_state=model.random_state))
 
 
-def _cv_workers(span_cv, n_jobs) -> int:
-    """Worker processes for the span cross-validation's folds (0: none, the folds run here after the fit).
-
-    By default one per CPU and one more, at most one per fold: this process fits the final model
-    beside them, and on 2 CPUs the three folds and the final fit, all at once, end closer together
-    than two workers taking the third fold after the first two.
-    """
-    if not span_cv or n_jobs == 1:
-        return 0
-    return max(1, min(span_cv, n_jobs if n_jobs and n_jobs > 0 else (os.cpu_count() or 1) + 1))
-
-
-@contextmanager
-def _cv_pool(workers: int):
-    """A pool of ``workers`` fresh ("spawn") processes, or None for none."""
-    if not workers:
-        yield None
-        return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield pool
-
-
 def _span_figures(data: TrainingData, model, weight, span_cv, stages, pending=None) -> tuple:
     """(span table rows, identity-word share on PolNeAR's narrator sentences or None), out of fold:
-    from ``pending`` folds (started in worker processes by :func:`start_cross_validation`) or,
+    from ``pending`` folds (a Future of :func:`start_cross_validation`'s folds in worker processes) or,
     without them, fitted here one fold after the other."""
     annot = _annotates(data)
     if pending is not None:
         stages(f"span cross-validation: {span_cv} folds grouped by article (in worker processes)")
-        table = pending.result(progress=stages)
+        table = pending.result().result(progress=stages)
     else:
         stages(f"span cross-validation: {span_cv} folds grouped by article")
         with stages.watch(prefix="span cross-validation: "):
             table = cross_validate_tagger(_weighted_dataset(data, weight), lambda: clone(model.tagger_), annot,
                                           n_splits=span_cv, progress=stages)
     share = table.attrs.get("identity_share")
+    # the pooled predictions stay behind: pandas deep-copies attrs into every frame derived below
+    table.attrs = {}
     team = set(data.team.articles["corpus"])
     table = span_counts(data.dataset, table, annot)
     return table.assign(team=table["corpus"].isin(team)).to_dict(orient="records"), share
@@ -172,7 +149,8 @@ def train(sources=("corpora",), *, data_dir=None, limit=None, span_cv=3, progres
         Worker processes for the span cross-validation's folds, which then run beside the final
         fit (None: one per CPU and one more, at most ``span_cv``); 1 fits the folds in this process
         after the final fit, one after the other. Each fold is deterministic: the figures are the
-        same. The workers are started fresh ("spawn"): a script calling ``train`` needs the usual
+        same. The workers run at a lower priority, forked from a fork server (spawned where there is
+        none; see :mod:`annotator.training.folds`): a script calling ``train`` needs the usual
         ``if __name__ == "__main__":`` guard (without it the workers fail and the folds are fitted
         here, after the final fit).
     **params
@@ -185,6 +163,18 @@ def train(sources=("corpora",), *, data_dir=None, limit=None, span_cv=3, progres
         all, ``team``, ``corpora``), ``bigram_names_`` and ``versions_``.
     """
     stages = Stages(progress)
+    workers = cv_workers(span_cv, n_jobs)
+    with fold_pool(workers) as pool:  # entered first: the workers' start overlaps the loading
+        model = _train(sources, data_dir, limit, span_cv, stages, base_corpora, team_weight, min_team_ratings,
+                       pool, workers, params)
+    model.metrics_["seconds"] = round(stages.elapsed(), 1)
+    stages("done")
+    return model
+
+
+def _train(sources, data_dir, limit, span_cv, stages, base_corpora, team_weight, min_team_ratings, pool, workers,
+           params):
+    """:func:`train` with its fold workers' ``pool`` (None: the folds are fitted here after the fit)."""
     data = gather(sources, data_dir=data_dir, limit=limit, base_corpora=base_corpora, progress=stages)
     frame = training_frame(data.dataset, data.team_ids)
     plan = plan_ratings(frame, min_team_ratings)
@@ -198,22 +188,18 @@ def train(sources=("corpora",), *, data_dir=None, limit=None, span_cv=3, progres
            + f", {int(np.isfinite(frame['target']).sum()):,} with a document target")
     fit_frame = _weighted_frame(frame, team_weight)
     model = FramingModel(**params)
-    workers = _cv_workers(span_cv, n_jobs)
-    with _cv_pool(workers) as pool:
-        pending = None
-        if pool is not None:  # the folds are independent of the final fit: they run beside it
-            stages(f"span cross-validation: {span_cv} folds started in {workers} worker processes")
-            pending = start_cross_validation(_weighted_dataset(data, team_weight), _unfitted_tagger(model),
-                                             _annotates(data), span_cv, pool)
-        with stages.watch():
-            model.fit(fit_frame, fit_frame["target"].to_numpy())
-        stages("fitted the tagger and the document model")
-        metrics = _figures(data, frame, model, plan, notes, n_team, team_weight, stages)
-        if span_cv:
-            metrics["spans"], metrics["identity_share"] = _span_figures(data, model, team_weight, span_cv, stages,
-                                                                         pending)
-    metrics["seconds"] = round(stages.elapsed(), 1)
-    stages("done")
+    pending = None
+    if pool is not None:  # the folds are independent of the final fit: they run beside it
+        stages(f"span cross-validation: {span_cv} folds started in {workers} worker processes")
+        pending = in_background(start_cross_validation, _weighted_dataset(data, team_weight), _unfitted_tagger(model),
+                                _annotates(data), span_cv, pool)
+    with stages.watch():
+        model.fit(fit_frame, fit_frame["target"].to_numpy())
+    stages("fitted the tagger and the document model")
+    metrics = _figures(data, frame, model, plan, notes, n_team, team_weight, stages)
+    if span_cv:
+        metrics["spans"], metrics["identity_share"] = _span_figures(data, model, team_weight, span_cv, stages,
+                                                                     pending)
     model.metrics_ = metrics
     model.data_summary_ = data.dataset.summary() | {
         "document_targets": {k: int(v) for k, v in pd.Series(frame["target_source"]).value_counts().items()},

@@ -316,7 +316,9 @@ def fit_classifiers(est, Xdoc, yy, docs_j, context_j, window_cols):
     """
     L = len(docs_j)
     width = Xdoc[0].shape[1]
-    coefs = np.zeros((L, width))
+    # the transpose of a C-ordered array: the held-out scores ``X @ coefs.T`` use ``coefs.T`` as it is, where
+    # scipy would copy a transposed C-ordered array (every weight) at each product, once per article
+    coefs = np.zeros((width, L)).T
     icpt = np.full(L, -10.0)  # a label with no training documents never fires
     for j, docs in enumerate(docs_j):
         if docs:
