@@ -12,11 +12,11 @@ __all__ = ["retrain_command"]
 @click.option("--base", "base_path", type=click.Path(dir_okay=False), default=None,
               help="The model in service (default: the shipped one): its parameters, and the comparison.")
 @click.option("--team-weight", type=click.IntRange(1, 100), default=5, show_default=True,
-              help="How many corpus articles one team article is worth.")
+              help="How many corpus articles one team article is worth (its sample weight).")
 @click.option("--holdout", type=click.FloatRange(0, 0.5), default=0.15, show_default=True,
               help="Share of the team's articles held out for the figures.")
 @click.option("--budget-chars", type=click.IntRange(min=10_000), default=3_000_000, show_default=True,
-              help="Characters fitted in all (team copies + corpus sample); the time grows with it.")
+              help="Characters fitted in all (team articles + corpus sample); the time grows with it.")
 def retrain_command(datasets, output, base_path, team_weight, holdout, budget_chars):
     """Fit a new framing model on a team's pulled datasets plus a sample of the
     corpora in under a minute (what the ML backend runs after each round), drop

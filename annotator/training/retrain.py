@@ -3,8 +3,8 @@
 ``annotator train`` rebuilds everything and cross-validates (minutes). :func:`retrain` is the path
 the annotation loop takes after each round (the ML backend calls it): it fits a
 :class:`~annotator.model.framing.FramingModel` with the base model's parameters on the team's
-annotated articles, each counted ``team_weight`` times, plus a random sample of the base corpora,
-within a budget of characters (:mod:`annotator.training.retrain_data`); up to :data:`DOC_TARGETS`
+annotated articles, each fitted once with a sample weight of ``team_weight``, plus a random sample
+of the base corpora, within a budget of characters (:mod:`annotator.training.retrain_data`); up to :data:`DOC_TARGETS`
 more PTC articles train the document score alone (the tagger does not learn from them); the
 document model's out-of-fold calibration uses 3 folds; there is no span cross-validation. The frozen cue rules are
 then adapted to the team's convention (:mod:`annotator.training.team_rules`: a lexicon entry the
@@ -38,7 +38,7 @@ __all__ = ["Retrained", "retrain", "describe_retrain", "held_out_figures", "RETR
 #: How many base-corpus articles one team article is worth in a retrain (the base is a sample of
 #: the corpora, so this is higher than ``annotator train``'s ``TEAM_WEIGHT``).
 RETRAIN_WEIGHT = 5
-#: Characters fitted in all (team copies + base sample): about 40 s of CPU on this machine class.
+#: Characters fitted in all (team articles + base sample): about 30-40 s of CPU on this machine class.
 BUDGET_CHARS = 3_000_000
 #: Share of the team's articles held out for the figures (none below 20 annotated articles).
 HOLDOUT = 0.15
@@ -57,7 +57,7 @@ class Retrained:
         Fitted; ``model_version`` is new; ``metrics_["retrain"]`` holds the fields below.
     model_version, base_version : str
     counts : dict
-        ``team_articles`` (annotated), ``team_fitted``, ``team_held_out``, ``team_copies``,
+        ``team_articles`` (annotated), ``team_fitted``, ``team_held_out``, ``team_weight``,
         ``team_spans`` per label, ``team_rated``, ``base_articles`` per corpus (the sample the tagger
         learns from), ``document_only`` (corpus articles for the document score alone), ``chars_fitted``.
     held_out : dict
@@ -94,12 +94,6 @@ def _team_frame(tables) -> tuple[pd.DataFrame, list]:
     return frame[frame["team"]].reset_index(drop=True), list(data.notes)
 
 
-def _fit_frame(team_fit, base, targets, copies):
-    """Base sample, document-target rows, the team's copies (only the first keeps its document target)."""
-    extra = team_fit.assign(target=np.nan, target_source=None)
-    return pd.concat([base, targets, team_fit] + [extra] * (copies - 1), ignore_index=True)
-
-
 def _target_rows(corpus, base, n, random_state):
     """Up to ``n`` corpus rows with a document target outside the sample, annotated for no label."""
     rows = corpus[np.isfinite(corpus["target"].to_numpy(float)) & ~corpus["article_id"].isin(set(base["article_id"]))]
@@ -118,8 +112,9 @@ def retrain(base_model, tables, *, team_weight=RETRAIN_WEIGHT, budget_chars=BUDG
         The model in service: its parameters are reused, and it is scored beside the new one.
     tables : Dataset, dataset folder, or a list of them
         What ``annotator pull`` writes (articles nobody annotated are left out).
-    team_weight : int
-        How many base-corpus articles one team article is worth (:data:`RETRAIN_WEIGHT`).
+    team_weight : float
+        How many base-corpus articles one team article is worth (:data:`RETRAIN_WEIGHT`): its sample
+        weight in the tagger's fits, and within the team's document targets.
     budget_chars : int
         Characters fitted in all (:data:`BUDGET_CHARS`; the time grows with it).
     holdout : float
@@ -151,7 +146,7 @@ def retrain(base_model, tables, *, team_weight=RETRAIN_WEIGHT, budget_chars=BUDG
     corpus = base_frame if base_frame is not None else \
         _corpus_frame(tuple(base_corpora), data_dir) if base_corpora else team.iloc[:0]
     corpus = corpus[~corpus["article_id"].isin(set(team["article_id"]))]
-    plan = plan_fit(int(team_fit["text"].str.len().sum()), team_weight, budget_chars)
+    plan = plan_fit(int(team_fit["text"].str.len().sum()), budget_chars)
     base = sample_base(corpus, plan.base_chars, random_state)
     targets = _target_rows(corpus, base, doc_targets, random_state)
     frame = pd.concat([base, targets, team_fit], ignore_index=True)
@@ -159,12 +154,13 @@ def retrain(base_model, tables, *, team_weight=RETRAIN_WEIGHT, budget_chars=BUDG
     notes += [ratings.note] if ratings.note else []
     if not ratings.use_team:
         team_fit = without_team_targets(team_fit)
-    fit = _fit_frame(team_fit, base, targets, plan.copies)
-    say(f"fitting on {len(team_fit)} team articles x{plan.copies} and {len(base)} corpus articles "
+    fit = pd.concat([base, targets, team_fit], ignore_index=True)
+    weight = np.where(np.arange(len(fit)) >= len(base) + len(targets), float(team_weight), 1.0)
+    say(f"fitting on {len(team_fit)} team articles (weight {team_weight:g}) and {len(base)} corpus articles "
         f"(+{len(targets)} for the document score) "
         f"({int(fit['text'].str.len().sum()):,} characters); {len(team_held)} team articles held out")
     params = {**base_model.get_params(deep=False), "cv": 3, "random_state": random_state}
-    model = FramingModel(**params).fit(fit, fit["target"].to_numpy())
+    model = FramingModel(**params).fit(fit, fit["target"].to_numpy(), sample_weight=weight)
     if adapt:
         model.tagger_.rules_, changes = adapt_rules(model.tagger_.rules_, team_fit)
         model.tagger_.__dict__.pop("_lookup_cache", None)  # the rule matcher is rebuilt from the new rules
@@ -173,7 +169,7 @@ def retrain(base_model, tables, *, team_weight=RETRAIN_WEIGHT, budget_chars=BUDG
     say(f"fitted {model.model_version}; scoring the held-out articles")
     figures = held_out_figures(base_model, model, team_held)
     counts = {"team_articles": int(len(team)), "team_fitted": int(len(team_fit)), "team_held_out": int(len(team_held)),
-              "team_copies": plan.copies, "team_rated": int(np.isfinite(team["rating"]).sum()),
+              "team_weight": float(team_weight), "team_rated": int(np.isfinite(team["rating"]).sum()),
               "team_spans": _span_counts(team), "chars_fitted": int(fit["text"].str.len().sum()),
               "base_articles": {k: int(v) for k, v in base["corpus"].value_counts().sort_index().items()},
               "document_only": int(len(targets))}
@@ -195,7 +191,7 @@ def _span_counts(team) -> dict:
 def _record(model, out: Retrained, team_weight) -> None:
     """What a model file carries: the retrain's figures in ``metrics_``, counts in ``data_summary_``."""
     model.metrics_ = {"retrain": {"base_version": out.base_version, "counts": out.counts, "held_out": out.held_out,
-                                  "seconds": out.seconds, "notes": out.notes, "team_weight": int(team_weight)},
+                                  "seconds": out.seconds, "notes": out.notes, "team_weight": float(team_weight)},
                       "notes": out.notes, "document": None, "corpora": {"articles": out.counts["base_articles"],
                                                                          "document": None}}
     model.data_summary_ = {"articles": out.counts["team_fitted"] + sum(out.counts["base_articles"].values()),
@@ -240,7 +236,7 @@ def describe_retrain(out: Retrained) -> str:
     """The retrain's counts, notes and held-out figures as text (what ``annotator retrain`` prints)."""
     c = out.counts
     lines = [f"{out.model_version} (from {out.base_version}) in {out.seconds:.1f} s: {c['team_fitted']} team articles "
-             f"x{c['team_copies']}, corpus sample {c['base_articles']}, {c['document_only']} for the document score"]
+             f"(weight {c['team_weight']:g}), corpus sample {c['base_articles']}, {c['document_only']} for the document score"]
     lines += [f"  {note}" for note in out.notes]
     held = out.held_out
     if not held.get("n"):

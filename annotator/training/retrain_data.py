@@ -2,12 +2,10 @@
 
 A full build learns from every corpus article (about 7.8 M characters) and cross-validates;
 retraining after each round of annotation must take under a minute, and the cost of fitting grows
-with the characters fitted. So a retrain fits on the team's annotated articles, each counted
-``team_weight`` times, plus a random sample of the base corpora filling the rest of
-``budget_chars`` characters (so a small team keeps most of what the corpora teach): when the
-team's copies alone would exceed ``team_share`` of the budget, fewer copies are fitted and the
-base sample shrinks by the same factor, which keeps one team article worth ``team_weight`` corpus
-articles.
+with the characters fitted. So a retrain fits on the team's annotated articles, each once with a
+sample weight (``team_weight``: what one team article is worth in corpus articles costs nothing),
+plus a random sample of the base corpora filling the rest of ``budget_chars`` characters, and never
+less than ``1 - team_share`` of it (so a large team still keeps what the corpora teach).
 
 The held-out team articles are chosen by a hash of their id (the same article stays held out
 from one retrain to the next, so figures of successive rounds compare), grouped by article.
@@ -42,23 +40,17 @@ def held_out_mask(article_ids, fraction: float, min_articles: int = 20) -> np.nd
 
 @dataclass(frozen=True)
 class FitPlan:
-    """How many copies of each team article are fitted, and the characters left for the base sample."""
+    """The characters of the base sample and of the team's articles (each fitted once)."""
 
-    copies: int
     base_chars: int
     team_chars: int
 
 
-def plan_fit(team_chars: int, team_weight: int, budget_chars: int, team_share: float = 0.7) -> FitPlan:
-    """Copies of the team's articles and the base sample's size in characters (module docstring):
-    the base sample fills what the team's copies leave of the budget (at least ``1 - team_share``
-    of it); when the copies would pass ``team_share``, fewer are fitted and the base shrinks by the
-    same factor."""
-    copies = max(1, int(team_weight))
-    if team_chars and copies * team_chars > budget_chars * team_share:
-        fitted = max(1, int(budget_chars * team_share // team_chars))
-        return FitPlan(fitted, int(budget_chars * (1 - team_share) * fitted / copies), int(team_chars))
-    return FitPlan(copies, int(budget_chars - copies * team_chars), int(team_chars))
+def plan_fit(team_chars: int, budget_chars: int, team_share: float = 0.7) -> FitPlan:
+    """The base sample's size in characters (module docstring): what the team's articles leave of the
+    budget, at least ``1 - team_share`` of it (then the fit passes the budget by what the team passes
+    ``team_share`` of it)."""
+    return FitPlan(int(max(budget_chars - team_chars, budget_chars * (1 - team_share))), int(team_chars))
 
 
 def sample_base(frame: pd.DataFrame, chars: int, random_state: int = 0, shares=None) -> pd.DataFrame:
