@@ -134,7 +134,7 @@ def run_order(order, client, pool, ev, base, rounds, args, say, base_frame) -> l
         model = out.model
         figs = evaluate(model, ev)
         lines.append({"order": order, "annotated": len(done), "retrain_s": round(secs, 1),
-                      "copies": out.counts["team_copies"], **figs})
+                      "weight": out.counts["team_weight"], **figs})
         say(_line(lines[-1]))
     return lines
 
@@ -142,7 +142,7 @@ def run_order(order, client, pool, ev, base, rounds, args, say, base_frame) -> l
 def _line(r) -> str:
     return (f"{r['order']:<7} {r['annotated']:>4}  named {r['named_source']:.3f}  anonymous {r['anonymous_source']:.3f}"
             f"  loaded {r['loaded_term']:.3f}  | risk Spearman {r['spearman']:.3f}  MAE {r['mae']:5.1f}"
-            + (f"  | retrain {r['retrain_s']:.0f} s (team x{r['copies']})" if r.get("retrain_s") is not None else ""))
+            + (f"  | retrain {r['retrain_s']:.0f} s (team weight {r['weight']:g})" if r.get("retrain_s") is not None else ""))
 
 
 def main(argv=None):
