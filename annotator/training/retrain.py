@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..corpora import PUBLIC_CORPORA, load_corpora
+from ..dataset import Dataset, read_dataset
 from ..errors import AnnotatorError
 from ..model.framing import FramingModel
 from ..model.version import version_digest
@@ -84,14 +85,17 @@ def _corpus_frame(names: tuple, data_dir) -> pd.DataFrame:
     return training_frame(load_corpora(names, data_dir=data_dir))
 
 
-def _team_frame(tables) -> tuple[pd.DataFrame, list]:
-    """The team's annotated articles as a training frame (rows marked ``team``), and the notes."""
-    sources = tables if isinstance(tables, (list, tuple)) else [tables]
-    data = gather(list(sources), base_corpora=())
+def _team_frame(tables) -> tuple[pd.DataFrame, list, set]:
+    """The team's annotated articles as a training frame (rows marked ``team``), the notes, and the id
+    of every article in the tables, annotated or not (none of them enters the corpus sample)."""
+    sources = [read_dataset(s) if not isinstance(s, Dataset) else s
+               for s in (tables if isinstance(tables, (list, tuple)) else [tables])]
+    every = {str(a) for ds in sources for a in ds.articles["article_id"]}
+    data = gather(sources, base_corpora=())
     if not data.team_ids:
         raise AnnotatorError("no annotated article in the team's tables: annotate some, then retrain")
     frame = training_frame(data.dataset, data.team_ids)
-    return frame[frame["team"]].reset_index(drop=True), list(data.notes)
+    return frame[frame["team"]].reset_index(drop=True), list(data.notes), every
 
 
 def _target_rows(corpus, base, n, random_state):
@@ -111,7 +115,8 @@ def retrain(base_model, tables, *, team_weight=RETRAIN_WEIGHT, budget_chars=BUDG
     base_model : FramingModel
         The model in service: its parameters are reused, and it is scored beside the new one.
     tables : Dataset, dataset folder, or a list of them
-        What ``annotator pull`` writes (articles nobody annotated are left out).
+        What ``annotator pull`` writes (articles nobody annotated are left out of the fit, and no
+        article of the tables, annotated or not, enters the corpus sample).
     team_weight : float
         How many base-corpus articles one team article is worth (:data:`RETRAIN_WEIGHT`): its sample
         weight in the tagger's fits, and within the team's document targets.
@@ -140,12 +145,14 @@ def retrain(base_model, tables, *, team_weight=RETRAIN_WEIGHT, budget_chars=BUDG
     """
     t0 = time.perf_counter()
     say = progress or (lambda msg: None)
-    team, notes = _team_frame(tables)
+    team, notes, project_ids = _team_frame(tables)
     held = held_out_mask(team["article_id"], holdout)
     team_fit, team_held = team[~held].reset_index(drop=True), team[held].reset_index(drop=True)
     corpus = base_frame if base_frame is not None else \
         _corpus_frame(tuple(base_corpora), data_dir) if base_corpora else team.iloc[:0]
-    corpus = corpus[~corpus["article_id"].isin(set(team["article_id"]))]
+    # the project's articles, annotated or waiting, stay out of the sample: a corpus article pushed to be
+    # annotated would otherwise teach its corpus gold before the team has judged it
+    corpus = corpus[~corpus["article_id"].astype(str).isin(project_ids | set(team["article_id"].astype(str)))]
     plan = plan_fit(int(team_fit["text"].str.len().sum()), budget_chars)
     base = sample_base(corpus, plan.base_chars, random_state)
     targets = _target_rows(corpus, base, doc_targets, random_state)
