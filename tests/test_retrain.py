@@ -122,3 +122,22 @@ def test_base_sample_shares_and_size():
     per = out["corpus"].value_counts()
     assert per["ptc"] == 18 and per["polnear"] == 16 and per["szeged"] == 6
     assert out["article_id"].is_unique and np.isin(out["article_id"], frame["article_id"]).all()
+
+
+def test_a_pulled_task_naming_a_corpus_counts_for_that_corpus_s_labels_only():
+    """Corpus articles imported with ``data.corpus`` (the learning-curve bench) keep it in a pull, so a
+    PolNeAR article annotated with its sources does not teach "no loaded term here"."""
+    from annotator.studio.tables import tasks_to_dataset
+    from annotator.taxonomy import load_taxonomy
+    from annotator.training.targets import training_frame
+
+    tax = load_taxonomy()
+    tasks = [{"id": i + 1, "data": {tax.text_field: "Officials said so.", "article_id": f"a{i}", "corpus": c},
+              "annotations": [{"id": i + 1, "completed_by": 1, "result": [], "was_cancelled": False}]}
+             for i, c in enumerate(["polnear", "not-a-corpus", None])]
+    ds = tasks_to_dataset(tasks, tax, "Week 12")
+    assert list(ds.articles["corpus"]) == ["polnear", "Week 12", "Week 12"]
+    frame = training_frame(ds, set(ds.articles["article_id"]))
+    annotated = dict(zip(frame["article_id"], frame["annotated"]))
+    assert "loaded_term" not in annotated["a0"] and "named_source" in annotated["a0"]
+    assert set(annotated["a1"]) == set(tax.label_ids)
