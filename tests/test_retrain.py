@@ -141,3 +141,12 @@ def test_a_pulled_task_naming_a_corpus_counts_for_that_corpus_s_labels_only():
     annotated = dict(zip(frame["article_id"], frame["annotated"]))
     assert "loaded_term" not in annotated["a0"] and "named_source" in annotated["a0"]
     assert set(annotated["a1"]) == set(tax.label_ids)
+
+
+def test_a_corpus_short_of_its_share_leaves_the_rest_to_the_others():
+    frame = pd.DataFrame({"corpus": ["ptc"] * 5 + ["polnear"] * 80 + ["szeged"] * 50,
+                          "text": ["x" * 1000] * 135, "article_id": [str(i) for i in range(135)]})
+    per = sample_base(frame, 60_000)["corpus"].value_counts()
+    assert per["ptc"] == 5  # all it has (its 45 % would be 27 articles)
+    assert 58 <= per["polnear"] + per["szeged"] + 5 <= 60 and per["polnear"] > per["szeged"]  # the budget is filled
+    assert len(sample_base(frame, 10**6)) == 135  # a budget above the corpora: all of them

@@ -53,10 +53,27 @@ def plan_fit(team_chars: int, budget_chars: int, team_share: float = 0.7) -> Fit
     return FitPlan(int(max(budget_chars - team_chars, budget_chars * (1 - team_share))), int(team_chars))
 
 
+def _allocate(available: dict, chars: float, weights: dict) -> dict:
+    """Characters per corpus: ``chars`` split by ``weights``, a corpus that has fewer than its part
+    giving all it has and the rest going to the others by their weights (so the sample fills ``chars``)."""
+    out, left, open_ = {}, float(chars), dict(weights)
+    while open_ and left > 0:
+        total = sum(open_.values()) or 1.0
+        short = {c: available[c] for c, w in open_.items() if available[c] <= left * w / total}
+        if not short:
+            out.update({c: left * w / total for c, w in open_.items()})
+            break
+        out.update(short)
+        left -= sum(short.values())
+        open_ = {c: w for c, w in open_.items() if c not in short}
+    return out
+
+
 def sample_base(frame: pd.DataFrame, chars: int, random_state: int = 0, shares=None) -> pd.DataFrame:
     """A random sample of the base corpora's rows with about ``chars`` characters in all, split
     between corpora by ``shares`` (:data:`BASE_SHARES`; a corpus not listed gets an equal part of
-    what is left)."""
+    what is left); a corpus with fewer characters than its part is taken whole and the rest of its
+    part goes to the others (all of it when ``chars`` exceeds them all)."""
     if not len(frame) or chars <= 0:
         return frame.iloc[:0]
     shares = dict(BASE_SHARES if shares is None else shares)
@@ -65,13 +82,15 @@ def sample_base(frame: pd.DataFrame, chars: int, random_state: int = 0, shares=N
     others = [c for c in corpora if c not in shares]
     rest = max(0.0, 1.0 - known)
     weights = {c: shares.get(c, rest / len(others) if others else 0.0) for c in corpora}
-    total = sum(weights.values()) or 1.0
+    lengths = frame["text"].str.len()
+    available = {c: float(lengths[frame["corpus"] == c].sum()) for c in corpora}
+    part = _allocate(available, chars, {c: w for c, w in weights.items() if w > 0} or dict.fromkeys(corpora, 1.0))
     rng = np.random.RandomState(random_state)
     parts = []
     for c in corpora:
         rows = frame[frame["corpus"] == c]
         order = rng.permutation(len(rows))
-        lengths = rows["text"].str.len().to_numpy()[order]
-        n = int(np.searchsorted(np.cumsum(lengths), chars * weights[c] / total, side="right"))
+        cum = np.cumsum(rows["text"].str.len().to_numpy()[order])
+        n = len(rows) if part.get(c, 0.0) >= available[c] else int(np.searchsorted(cum, part.get(c, 0.0), side="right"))
         parts.append(rows.iloc[np.sort(order[:max(n, 1)])])
     return pd.concat(parts, ignore_index=True)
