@@ -11,7 +11,7 @@ __all__ = ["retrain_command"]
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Model file to write (.skops).")
 @click.option("--base", "base_path", type=click.Path(dir_okay=False), default=None,
               help="The model in service (default: the shipped one): its parameters, and the comparison.")
-@click.option("--team-weight", type=click.IntRange(1, 100), default=5, show_default=True,
+@click.option("--team-weight", type=click.IntRange(1, 100), default=2, show_default=True,
               help="How many corpus articles one team article is worth (its sample weight).")
 @click.option("--holdout", type=click.FloatRange(0, 0.5), default=0.15, show_default=True,
               help="Share of the team's articles held out for the figures.")
