@@ -86,7 +86,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=200, help="/predict calls per phase")
     ap.add_argument("--train-budget", type=int, default=None,
-                    help="characters fitted in the retrain (default: the retrain's own, 3,000,000)")
+                    help="characters fitted in the retrain (default: the retrain's own, 5,000,000)")
     args = ap.parse_args()
     text = article_5kb()
     with tempfile.TemporaryDirectory() as d, S.TemplateServer(S.template_cache_dir(), Path(d) / "ls") as ls:

@@ -35,10 +35,11 @@ def team_dataset(n: int) -> Dataset:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=500)
+    ap.add_argument("--budget", type=int, default=None, help="budget_chars (default: the retrain's, BUDGET_CHARS).")
     args = ap.parse_args(argv)
     team, base = team_dataset(args.n), load_model()
     wall, cpu = time.perf_counter(), time.process_time()
-    out = retrain(base, team, progress=print)
+    out = retrain(base, team, progress=print, **({"budget_chars": args.budget} if args.budget else {}))
     print(f"retrain of {args.n} team articles: {time.perf_counter() - wall:.1f} s wall, "
           f"{time.process_time() - cpu:.1f} s CPU, {out.counts['chars_fitted']:,} characters fitted")
     print(describe_retrain(out))

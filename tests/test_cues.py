@@ -247,6 +247,36 @@ def test_source_span_filter_and_head_lexicon_labels():
     assert tagger.predict_spans([texts[0], text, texts[1]])[1] == tagger.analyze(text)["spans"]  # no leak across texts
 
 
+@pytest.mark.corpora("ptc", "polnear")
+def test_sample_weight_of_ones_changes_nothing_and_a_weight_steers():
+    """Weights of 1 give the very tagger no weights give (span filter included); a team's few articles
+    marking "said" as a loaded term move "said" further with weight 20 than with weight 1."""
+    import re
+
+    ds = load_corpora(("ptc", "polnear"), limit=30)
+    texts, spans, annotated = training_inputs(ds, {c: m["annotates"] for c, m in corpus_mapping().items()})
+    plain = CueTagger(random_state=0).fit(texts, spans, annotated=annotated)
+    ones = CueTagger(random_state=0).fit(texts, spans, annotated=annotated, sample_weight=np.ones(len(texts)))
+    assert ones.model_version == plain.model_version and np.array_equal(ones.tables_, plain.tables_)
+    assert plain.filter_labels_ is not None and ones.filter_threshold_ == plain.filter_threshold_
+    team = [i for i, t in enumerate(texts) if LOADED in annotated[i] and " said " in t][:4]
+    assert len(team) == 4
+    spans = [s + [(LOADED, m.start(), m.end()) for m in re.finditer(r"\bsaid\b", texts[i])] if i in team else s
+             for i, s in enumerate(spans)]
+    probe = "The minister said on Monday that the plan said nothing new."
+    said = [k for k, t in enumerate(tokenize(probe)[0]) if t == "said"]
+
+    def p_said(weight):
+        w = np.where(np.isin(np.arange(len(texts)), team), weight, 1.0)
+        tagger = CueTagger(random_state=0).fit(texts, spans, annotated=annotated, sample_weight=w)
+        return float(tagger.analyze(probe)["probs"][said, LABELS.index(LOADED)].mean())
+
+    light, heavy = p_said(1.0), p_said(20.0)
+    assert heavy > light + 0.1, (light, heavy)
+    with pytest.raises(ValueError):
+        CueTagger().fit(texts, spans, annotated=annotated, sample_weight=np.ones(3))
+
+
 # -- the rules belong to the fitted tagger ----------------------------------------------------
 
 def _edited_rules(tmp_path, monkeypatch):

@@ -59,6 +59,19 @@ def test_informativeness_signals_and_reasons(model):
     assert out["reason"].str.len().gt(0).all()
 
 
+def test_push_writes_the_queue_s_prediction_before_any_refresh(client, project, model):
+    """One meaning for a prediction's score: push already stores the confidence the queue orders by,
+    with the same spans and rating, so Label Studio's order is right before the first refresh."""
+    proj, ids = project
+    pushed = {tid: _predictions(client, tid)[0] for tid in ids[4:]}
+    queue = refresh_queue(client, proj.id, model).set_index("task_id")
+    for tid, before in pushed.items():
+        (after,) = _predictions(client, tid)
+        assert before.score == pytest.approx(queue.loc[tid, "score"], abs=1e-6)
+        assert before.score == pytest.approx(1 - queue.loc[tid, "informativeness"], abs=1e-6)
+        assert before.result == after.result  # the operating point's spans and the rating, as push wrote them
+
+
 def _dm_columns(studio_server, project_id) -> set:
     """Every column Label Studio's Data Manager offers for the project, as ``hiddenColumns`` names them."""
     r = httpx.get(f"{studio_server.url}/api/dm/columns", params={"project": project_id}, timeout=60,

@@ -100,12 +100,11 @@ def test_retrain_command_writes_a_model(tmp_path):
     assert model.metrics_["retrain"]["counts"]["team_articles"] == 30
 
 
-def test_plan_keeps_the_team_weight_within_the_budget():
-    small = plan_fit(100_000, 5, 3_000_000)
-    assert small.copies == 5 and small.base_chars == 2_500_000  # the base fills the rest of the budget
-    big = plan_fit(2_000_000, 5, 3_000_000)  # 5 copies would be 10 M characters
-    assert big.copies == 1 and big.base_chars == 900_000 // 5
-    assert big.copies * big.team_chars <= 3_000_000 * 0.7
+def test_plan_lets_the_base_sample_fill_the_budget():
+    small = plan_fit(100_000, 3_000_000)
+    assert small.base_chars == 2_900_000 and small.team_chars == 100_000  # the base fills the rest of the budget
+    big = plan_fit(2_400_000, 3_000_000)  # 500 PolNeAR articles: the base keeps 30 % of the budget
+    assert big.base_chars == 900_000
 
 
 def test_held_out_articles_are_stable_and_grouped_by_id():
@@ -123,3 +122,31 @@ def test_base_sample_shares_and_size():
     per = out["corpus"].value_counts()
     assert per["ptc"] == 18 and per["polnear"] == 16 and per["szeged"] == 6
     assert out["article_id"].is_unique and np.isin(out["article_id"], frame["article_id"]).all()
+
+
+def test_a_pulled_task_naming_a_corpus_counts_for_that_corpus_s_labels_only():
+    """Corpus articles imported with ``data.corpus`` (the learning-curve bench) keep it in a pull, so a
+    PolNeAR article annotated with its sources does not teach "no loaded term here"."""
+    from annotator.studio.tables import tasks_to_dataset
+    from annotator.taxonomy import load_taxonomy
+    from annotator.training.targets import training_frame
+
+    tax = load_taxonomy()
+    tasks = [{"id": i + 1, "data": {tax.text_field: "Officials said so.", "article_id": f"a{i}", "corpus": c},
+              "annotations": [{"id": i + 1, "completed_by": 1, "result": [], "was_cancelled": False}]}
+             for i, c in enumerate(["polnear", "not-a-corpus", None])]
+    ds = tasks_to_dataset(tasks, tax, "Week 12")
+    assert list(ds.articles["corpus"]) == ["polnear", "Week 12", "Week 12"]
+    frame = training_frame(ds, set(ds.articles["article_id"]))
+    annotated = dict(zip(frame["article_id"], frame["annotated"]))
+    assert "loaded_term" not in annotated["a0"] and "named_source" in annotated["a0"]
+    assert set(annotated["a1"]) == set(tax.label_ids)
+
+
+def test_a_corpus_short_of_its_share_leaves_the_rest_to_the_others():
+    frame = pd.DataFrame({"corpus": ["ptc"] * 5 + ["polnear"] * 80 + ["szeged"] * 50,
+                          "text": ["x" * 1000] * 135, "article_id": [str(i) for i in range(135)]})
+    per = sample_base(frame, 60_000)["corpus"].value_counts()
+    assert per["ptc"] == 5  # all it has (its 45 % would be 27 articles)
+    assert 58 <= per["polnear"] + per["szeged"] + 5 <= 60 and per["polnear"] > per["szeged"]  # the budget is filled
+    assert len(sample_base(frame, 10**6)) == 135  # a budget above the corpora: all of them

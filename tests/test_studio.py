@@ -398,8 +398,8 @@ def test_build_prediction_fills_every_field():
     spans = [{"label": ANON, "start": 0, "end": 9, "score": 0.8}, {"label": LOADED, "start": 19, "end": 29,
                                                                     "score": 0.6},
              {"label": NAMED, "start": 36, "end": 43, "score": 0.7}]
-    pred = S.build_prediction(text, spans, "framing-x", TAX, risk=89.9, band=HIGH)
-    assert pred["score"] == pytest.approx(0.899) and pred["model_version"] == "framing-x"
+    pred = S.build_prediction(text, spans, "framing-x", TAX, risk=89.9, band=HIGH, score=0.42)
+    assert pred["score"] == pytest.approx(0.42) and pred["model_version"] == "framing-x"
     by = {}
     for r in pred["result"]:
         by.setdefault(r["from_name"], []).append(r)
@@ -409,11 +409,14 @@ def test_build_prediction_fills_every_field():
         "start": 0, "end": 9, "text": "Officials", "choices": [TAX.reliability_prefill[ANON]]}
     (rating,) = by[TAX.rating_from_name]
     assert rating["value"] == {"choices": [HIGH]} and "start" not in rating["value"]
+    assert rating["meta"] == {"text": ["framing risk 89.9"]}  # the risk is the rating's note, not the score
     # a tagger: no rating and no score
     bare = S.build_prediction(text, spans, "tagger-x", TAX)
     assert "score" not in bare and TAX.rating_from_name not in {r["from_name"] for r in bare["result"]}
     with pytest.raises(AnnotatorError, match="not a framing-risk rating"):
         S.build_prediction(text, spans, "framing-x", TAX, risk=50.0, band="medium")
+    with pytest.raises(AnnotatorError, match="outside"):
+        S.build_prediction(text, spans, "framing-x", TAX, risk=50.0, band=HIGH, score=50.0)
 
 
 @pytest.fixture(scope="module")
@@ -424,14 +427,17 @@ def shipped_model():
 
 
 def test_push_with_the_framing_model_prefills_reliability_and_rating(client, shipped_model):
-    """What `make demo` pushes: spans, reliability of anonymous sources, the rating from the band, score = risk/100."""
+    """What `make demo` pushes: spans, reliability of anonymous sources, the rating from the band (the risk in
+    its note), score = the model's confidence, 1 - informativeness (what the queue orders by)."""
     from annotator.scoring import score
+    from annotator.studio.informativeness import informativeness
 
     seeds = read_articles(str(ROOT / "seeds"))
     out = S.push(seeds, "issue-13 prefilled", tagger=shipped_model, studio=client, progress=False)
     assert list(out["status"]) == ["created"] * len(seeds)
     # the spans pre-annotated are those `annotator score` emits: the model's operating point
     scores = score(seeds, shipped_model).set_index("id")
+    info = informativeness(shipped_model, seeds[["id", "text"]]).set_index("id")["informativeness"]
     cut = {lab: r["threshold"] for lab, r in shipped_model.tagger_.operating_point_.items()}
     proj = client.get_project("issue-13 prefilled")
     tasks = [t.model_dump() for t in client.sdk.tasks.list(project=proj.id, fields="all", page_size=100)]
@@ -443,9 +449,10 @@ def test_push_with_the_framing_model_prefills_reliability_and_rating(client, shi
         (pred,) = t["predictions"]
         assert pred["model_version"] == shipped_model.model_version
         row = scores.loc[data["article_id"]]
-        assert pred["score"] == pytest.approx(row["risk"] / 100)
+        assert pred["score"] == pytest.approx(1 - info[data["article_id"]], abs=1e-6)
         ratings = [r for r in pred["result"] if r["from_name"] == TAX.rating_from_name]
         assert [r["value"]["choices"] for r in ratings] == [[row["band"]]]
+        assert ratings[0]["meta"] == {"text": [f"framing risk {row['risk']:.1f}"]}
         spans = {r["id"]: r for r in pred["result"] if r["from_name"] == TAX.span_from_name}
         assert len(spans) == len(row["spans"])
         rel = {r["id"]: r["value"]["choices"] for r in pred["result"] if r["from_name"] == TAX.reliability_from_name}

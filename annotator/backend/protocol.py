@@ -12,7 +12,8 @@ What Label Studio 1.23.2 sends (``label_studio/ml/api_connector.py``):
 
 Predictions are built as ``annotator push`` builds them (:func:`annotator.studio.preannotate.preannotate`
 and :func:`annotator.studio.predictions.build_prediction`): spans with per-region scores, the
-reliability pre-fill, the framing-risk rating from the band, score = risk / 100.
+reliability pre-fill, the framing-risk rating from the band (the risk in its note), score = the
+model's confidence, 1 - informativeness (the queue's meaning).
 """
 from __future__ import annotations
 
@@ -142,5 +143,5 @@ def predict_results(model, version: str, texts: list[str], taxonomy: Taxonomy) -
         if pre is None:  # an empty article: nothing to predict, still one item for the task
             out.append({"result": [], "model_version": version})
             continue
-        out.append(build_prediction(text, pre.spans, version, taxonomy, risk=pre.risk, band=pre.band))
+        out.append(build_prediction(text, pre.spans, version, taxonomy, risk=pre.risk, band=pre.band, score=pre.score))
     return out

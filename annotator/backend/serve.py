@@ -45,7 +45,7 @@ class ServeOptions(NamedTuple):
     threads: int = 4
     debounce: float = 10.0
     train: bool = True
-    #: characters fitted in a retrain, team copies and base sample (``None``: the retrain's default;
+    #: characters fitted in a retrain, team articles and base sample (``None``: the retrain's default;
     #: a small number makes retrains fast, for trials and tests)
     train_budget: int | None = None
     base_corpora: tuple = ()

@@ -41,8 +41,8 @@ def backend_group():
               help="Seconds after a project's last annotation before it retrains.")
 @click.option("--no-train", is_flag=True, help="Predict only; ignore training webhooks.")
 @click.option("--train-budget", type=click.IntRange(min=10_000), default=None,
-              help="Characters fitted in a retrain, the team's copies and a sample of the base corpora "
-                   "(default 3,000,000: about 40 s). Small values make fast retrains for trials and tests.")
+              help="Characters fitted in a retrain, the team's articles and a sample of the base corpora "
+                   "(default 5,000,000: under a minute). Small values make fast retrains for trials and tests.")
 @click.option("--base-corpus", "base_corpora", multiple=True, help="Base corpora of a retrain (default: all).")
 def serve_command(host, port, data_dir, model, studio_url, threads, debounce, no_train, train_budget, base_corpora):
     """Serve predictions to Label Studio and retrain on the team's annotations.

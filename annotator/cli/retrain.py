@@ -11,12 +11,13 @@ __all__ = ["retrain_command"]
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Model file to write (.skops).")
 @click.option("--base", "base_path", type=click.Path(dir_okay=False), default=None,
               help="The model in service (default: the shipped one): its parameters, and the comparison.")
-@click.option("--team-weight", type=click.IntRange(1, 100), default=5, show_default=True,
-              help="How many corpus articles one team article is worth.")
+@click.option("--team-weight", type=click.IntRange(1, 100), default=2, show_default=True,
+              help="How many corpus articles one team article is worth (its sample weight).")
 @click.option("--holdout", type=click.FloatRange(0, 0.5), default=0.15, show_default=True,
               help="Share of the team's articles held out for the figures.")
-@click.option("--budget-chars", type=click.IntRange(min=10_000), default=3_000_000, show_default=True,
-              help="Characters fitted in all (team copies + corpus sample); the time grows with it.")
+@click.option("--budget-chars", type=click.IntRange(min=10_000), default=None,
+              help="Characters fitted in all (team articles + corpus sample; default 5,000,000); the "
+                   "time grows with it.")
 def retrain_command(datasets, output, base_path, team_weight, holdout, budget_chars):
     """Fit a new framing model on a team's pulled datasets plus a sample of the
     corpora in under a minute (what the ML backend runs after each round), drop
@@ -34,7 +35,7 @@ def retrain_command(datasets, output, base_path, team_weight, holdout, budget_ch
     from ..training.retrain import describe_retrain, retrain
 
     out = retrain(load_model(base_path), list(datasets), team_weight=team_weight, holdout=holdout,
-                  budget_chars=budget_chars,
+                  **({"budget_chars": budget_chars} if budget_chars else {}),
                   progress=lambda m: click.echo(f"annotator: {m}", err=True))
     save_skops(out.model, output)
     click.echo(describe_retrain(out))

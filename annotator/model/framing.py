@@ -166,7 +166,7 @@ class FramingModel(BaseEstimator):
         return raw, contrib
 
     # -- fitting ----------------------------------------------------------------------------
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit on a training frame.
 
         Parameters
@@ -178,6 +178,9 @@ class FramingModel(BaseEstimator):
             targets weighs the same in the fit; default one source) and ``article_id``.
         y : array-like of float
             Document target in [0, 1] (a percentile or a band centre), NaN where an article has none.
+        sample_weight : array-like of float, optional
+            Weight per article: passed to the tagger's fit, and the document targets weigh by it within
+            their ``target_source`` (each source still weighs the same). None: all 1, as without it.
         """
         y = np.asarray(y, dtype=float)
         has = np.isfinite(y)
@@ -191,22 +194,24 @@ class FramingModel(BaseEstimator):
         with threadpool_limits(limits=1, user_api="blas"):
             texts = X["text"].tolist()
             self.tagger_ = clone(self.tagger if self.tagger is not None else CueTagger(random_state=self.random_state))
-            self.tagger_.fit(texts, X["spans"].tolist(), annotated=X["annotated"].tolist() if "annotated" in X else None)
+            self.tagger_.fit(texts, X["spans"].tolist(), annotated=X["annotated"].tolist() if "annotated" in X else None,
+                             sample_weight=sample_weight)
             ids = X["article_id"].astype(str).to_numpy() if "article_id" in X else np.arange(len(X)).astype(str)
             idx = np.flatnonzero(has)
             groups = X["group"].astype(str).to_numpy()[idx] if "group" in X else ids[idx]
             source = X["target_source"].astype(str).to_numpy()[idx] if "target_source" in X else np.zeros(len(idx), str)
-            self._fit_document([texts[i] for i in idx], y[idx], groups, source, ids[idx])
+            sw = None if sample_weight is None else np.asarray(sample_weight, dtype=float)[idx]
+            self._fit_document([texts[i] for i in idx], y[idx], groups, source, ids[idx], sw)
             self.label_config_hash = load_taxonomy().structure_hash
         self.model_version = self._version()
         return self
 
-    def _fit_document(self, texts, target, groups, source, ids):
+    def _fit_document(self, texts, target, groups, source, ids, sample_weight=None):
         """The document score on a fitted tagger: features, out-of-fold outputs (whole groups held
         out), the composed weights, the length correction, the calibration and the interval table."""
         batch = self.tagger_.analyze_batch(texts)
         bow, dense, shrink = self._features(batch, texts, fit=True)
-        weight = _balanced(source)
+        weight = _balanced(source, sample_weight)
         oof = self._out_of_fold(bow, dense, shrink, target, weight, groups)
         fit = fit_stacked(bow, dense, target, weight, groups, shrink, alpha=self.alpha, stack_alpha=self.stack_alpha,
                           random_state=self.random_state)
@@ -377,10 +382,13 @@ def _as_frame(X):
     return pd.DataFrame({"id": [str(i) for i in range(len(texts))], "text": texts})
 
 
-def _balanced(source) -> np.ndarray:
-    """Sample weights under which every target source weighs the same (mean weight 1)."""
+def _balanced(source, sample_weight=None) -> np.ndarray:
+    """Sample weights under which every target source weighs the same (mean weight 1); within a source,
+    rows weigh by ``sample_weight`` (None: alike)."""
     names, inverse, size = np.unique(np.asarray(source), return_inverse=True, return_counts=True)
-    return (len(inverse) / (len(names) * size))[inverse]
+    if sample_weight is None:
+        return (len(inverse) / (len(names) * size))[inverse]
+    return len(inverse) * sample_weight / (len(names) * np.bincount(inverse, weights=sample_weight)[inverse])
 
 
 def _linear(coef, intercept) -> Ridge:

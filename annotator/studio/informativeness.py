@@ -17,6 +17,11 @@ The informativeness is the weighted sum (:data:`WEIGHTS`: 0.45, 0.35, 0.2), not 
 uncertain on several counts teaches more than one uncertain on one, and a max would let the
 noisiest signal (document edges: a third of all articles are within 15 points of one) decide
 alone. The reason printed with it is the signal that contributed most.
+
+Every writer of a prediction (``annotator push``, the ML backend's ``/predict``, the queue's refresh)
+stores the same number as the prediction's ``score``: the model's *confidence*,
+:func:`confidence` = ``1 - informativeness``, Label Studio's own meaning of a prediction score
+(its "Uncertainty sampling" serves the lowest first). The article's 0-100 risk is in the rating.
 """
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ import pandas as pd
 
 from ..model.calibration import band_edges
 
-__all__ = ["informativeness", "WEIGHTS", "NEAR_EDGE", "COLUMNS"]
+__all__ = ["informativeness", "scored_informativeness", "confidence", "WEIGHTS", "NEAR_EDGE", "COLUMNS"]
 
 #: Weights of the span, document and disagreement signals.
 WEIGHTS = {"span": 0.45, "document": 0.35, "disagreement": 0.2}
@@ -84,6 +89,47 @@ def _reason(parts, risk, edges, labels_near, disagree) -> str:
     return f"{len(disagree)} rule hit(s) the learned tagger rejects: {words}"
 
 
+def confidence(info: float) -> float:
+    """The prediction score every writer stores: ``1 - informativeness`` (module docstring)."""
+    return round(1.0 - float(info), 6)
+
+
+def _rows(model, matcher, edges, ids, texts, scored):
+    """The :data:`COLUMNS` rows of ``texts`` (``scored``: the model's score frame of them)."""
+    tagger = model.tagger_
+    batch = tagger.analyze_batch(texts)
+    rows = []
+    for k, text in enumerate(texts):
+        risk = float(scored["risk"].iloc[k])
+        span, near = _span_signal(tagger, batch, k)
+        disagree = _disagreements(tagger, matcher, batch, k, text)
+        parts = {"span": span, "document": max(0.0, 1.0 - min(abs(risk - e) for e in edges) / NEAR_EDGE),
+                 "disagreement": len(disagree) / (len(disagree) + 1.0)}
+        rows.append({"id": ids[k], **{k_: round(v, 4) for k_, v in parts.items()},
+                     "informativeness": round(sum(WEIGHTS[k_] * v for k_, v in parts.items()), 6),
+                     "risk": risk, "band": scored["band"].iloc[k],
+                     "reason": _reason(parts, risk, edges, near, disagree)})
+    return rows
+
+
+def scored_informativeness(model, frame: pd.DataFrame, *, batch_size: int = 256) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(scored, info)``: the model's score frame of the articles (``id``, ``text``; spans, risk,
+    band; no evidence) and their :data:`COLUMNS` (:func:`informativeness`), in the input order, from
+    one scoring pass (what push, the backend and the queue write predictions from)."""
+    if not len(frame):
+        return pd.DataFrame(columns=["id", "risk", "band", "spans"]), pd.DataFrame(columns=COLUMNS)
+    matcher = model.tagger_.frozen_rules().matcher()
+    edges = band_edges()
+    scored, rows = [], []
+    for lo in range(0, len(frame), batch_size):
+        part = frame.iloc[lo:lo + batch_size]
+        ids, texts = part["id"].astype(str).tolist(), part["text"].tolist()
+        sc = model.score(pd.DataFrame({"id": ids, "text": texts}), evidence=0)
+        scored.append(sc.reset_index(drop=True))
+        rows += _rows(model, matcher, edges, ids, texts, sc)
+    return pd.concat(scored, ignore_index=True), pd.DataFrame(rows, columns=COLUMNS)
+
+
 def informativeness(model, frame: pd.DataFrame, *, batch_size: int = 256) -> pd.DataFrame:
     """Informativeness of each article (``id``, ``text``) under a framing model (module docstring).
 
@@ -93,23 +139,4 @@ def informativeness(model, frame: pd.DataFrame, *, batch_size: int = 256) -> pd.
         :data:`COLUMNS`, in the input order: the weighted sum in [0, 1], each signal, the model's
         risk and band, and the reason (the signal that contributed most).
     """
-    tagger = model.tagger_
-    matcher = tagger.frozen_rules().matcher()
-    edges = band_edges()
-    rows = []
-    for lo in range(0, len(frame), batch_size):
-        part = frame.iloc[lo:lo + batch_size]
-        texts = part["text"].tolist()
-        scored = model.score(pd.DataFrame({"id": part["id"].astype(str).tolist(), "text": texts}), evidence=0)
-        batch = tagger.analyze_batch(texts)
-        for k, text in enumerate(texts):
-            risk = float(scored["risk"].iloc[k])
-            span, near = _span_signal(tagger, batch, k)
-            disagree = _disagreements(tagger, matcher, batch, k, text)
-            parts = {"span": span, "document": max(0.0, 1.0 - min(abs(risk - e) for e in edges) / NEAR_EDGE),
-                     "disagreement": len(disagree) / (len(disagree) + 1.0)}
-            rows.append({"id": str(part["id"].iloc[k]), **{k_: round(v, 4) for k_, v in parts.items()},
-                         "informativeness": round(sum(WEIGHTS[k_] * v for k_, v in parts.items()), 6),
-                         "risk": risk, "band": scored["band"].iloc[k],
-                         "reason": _reason(parts, risk, edges, near, disagree)})
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return scored_informativeness(model, frame, batch_size=batch_size)[1]

@@ -7,7 +7,9 @@ Two kinds of object pre-annotate, told apart by what they offer:
 * a **framing model** (``model_version``, ``tagger_`` and ``score(frame)`` returning
   ``spans``, ``risk`` and ``band`` per article: :class:`annotator.model.FramingModel`):
   spans plus the document's 0-100 risk and its band, which pre-fill the
-  framing-risk rating and give the prediction its score.
+  framing-risk rating, and the prediction's score: the model's confidence,
+  ``1 - informativeness`` (:mod:`annotator.studio.informativeness`), the number the
+  review queue orders by, so Label Studio's order is right from the first push.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import pandas as pd
 from ..cues.operating import apply_cutoffs, span_cutoffs
 from ..errors import AnnotatorError
 from ..paths import DEFAULT_MODEL
+from .informativeness import confidence, scored_informativeness
 
 __all__ = ["Preannotation", "is_framing_model", "holds_framing_model", "preannotate", "version_suffix"]
 
@@ -34,6 +37,8 @@ class Preannotation(NamedTuple):
     risk: float | None = None
     #: the framing model's band, one of the rating choices (``None`` for a tagger)
     band: str | None = None
+    #: the prediction's score, the model's confidence ``1 - informativeness`` (``None`` for a tagger)
+    score: float | None = None
 
 
 def is_framing_model(predictor) -> bool:
@@ -76,13 +81,14 @@ def preannotate(predictor, texts: list[str], min_score=None, all_candidates=Fals
 
 def _preannotate(predictor, texts, framing) -> list[Preannotation]:
     if framing:
-        scored = predictor.score(pd.DataFrame({"id": [str(i) for i in range(len(texts))], "text": list(texts)}),
-                                 evidence=0)
+        scored, info = scored_informativeness(
+            predictor, pd.DataFrame({"id": [str(i) for i in range(len(texts))], "text": list(texts)}))
         if len(scored) != len(texts):
             raise AnnotatorError(f"framing model returned {len(scored)} rows for {len(texts)} texts")
         return [Preannotation(list(spans), None, None) if risk is None or math.isnan(risk)
-                else Preannotation(list(spans), float(risk), str(band))
-                for spans, risk, band in zip(scored["spans"], scored["risk"], scored["band"])]
+                else Preannotation(list(spans), float(risk), str(band), confidence(inf))
+                for spans, risk, band, inf in zip(scored["spans"], scored["risk"], scored["band"],
+                                                  info["informativeness"])]
     spans = predictor.tag(texts)
     if len(spans) != len(texts):
         raise AnnotatorError(f"tagger returned {len(spans)} span lists for {len(texts)} texts")

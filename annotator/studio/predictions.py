@@ -8,10 +8,12 @@ A prediction fills every field of the label config it can:
 * a region whose label pre-fills a reliability (the ``reliability`` attribute of
   its ``<Label>`` in the XML: an anonymous source is ``anonymous`` by definition)
   gets that per-region choice; other source regions are left to the annotator;
-* with a framing model, the document's band pre-fills the framing-risk rating and
-  the prediction's ``score`` is the document risk on a 0-1 scale (``risk / 100``).
-  Without one (a tagger or the rules) there is no rating and no score: Label Studio
-  would show any number there as the article's risk.
+* with a framing model, the document's band pre-fills the framing-risk rating, whose
+  ``meta`` note holds the 0-100 risk (``framing risk 72.4``), and the prediction's ``score``
+  is the model's confidence, ``1 - informativeness``
+  (:func:`annotator.studio.informativeness.confidence`): the one meaning every writer (push,
+  the ML backend, the queue) gives it, which Label Studio's ordering and the review queue use.
+  Without one (a tagger or the rules) there is no rating and no score.
 """
 from __future__ import annotations
 
@@ -31,7 +33,8 @@ def _voice_note(span: dict) -> str:
 
 
 def build_prediction(text: str, spans: list[dict], model_version: str, taxonomy: Taxonomy,
-                     unit: str = "codepoint", *, risk: float | None = None, band: str | None = None) -> dict:
+                     unit: str = "codepoint", *, risk: float | None = None, band: str | None = None,
+                     score: float | None = None) -> dict:
     """A Label Studio prediction ``{"model_version", "result"[, "score"]}`` for one article.
 
     Parameters
@@ -45,8 +48,10 @@ def build_prediction(text: str, spans: list[dict], model_version: str, taxonomy:
     unit : str
         Offset unit of the server (:func:`annotator.studio.offsets.py_to_ls_offsets`).
     risk, band : optional
-        A framing model's 0-100 risk and band (a rating choice): the prediction's
-        ``score`` is ``risk / 100`` and the band pre-fills the framing-risk rating.
+        A framing model's 0-100 risk and band (a rating choice): the band pre-fills the
+        framing-risk rating, the risk is that rating's note (``meta``).
+    score : float, optional
+        The prediction's score in [0, 1]: the model's confidence (module docstring).
 
     Returns
     -------
@@ -75,8 +80,13 @@ def build_prediction(text: str, spans: list[dict], model_version: str, taxonomy:
     if band is not None:
         if band not in taxonomy.rating_choices:
             raise AnnotatorError(f"band {band!r} is not a framing-risk rating ({', '.join(taxonomy.rating_choices)})")
-        result.append({"id": "document", "from_name": taxonomy.rating_from_name, "to_name": taxonomy.to_name,
-                       "type": "choices", "value": {"choices": [band]}})
-    if risk is not None and not math.isnan(risk):
-        prediction["score"] = round(float(risk) / 100.0, 6)
+        rating = {"id": "document", "from_name": taxonomy.rating_from_name, "to_name": taxonomy.to_name,
+                  "type": "choices", "value": {"choices": [band]}}
+        if risk is not None and not math.isnan(risk):
+            rating["meta"] = {"text": [f"framing risk {float(risk):.1f}"]}
+        result.append(rating)
+    if score is not None and not math.isnan(score):
+        if not 0.0 <= score <= 1.0:
+            raise AnnotatorError(f"prediction score {score!r} is outside [0, 1]")
+        prediction["score"] = round(float(score), 6)
     return prediction

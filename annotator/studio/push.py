@@ -103,8 +103,8 @@ def push(articles, project: str, *, tagger=None, url: str | None = None, api_key
     tagger : object, optional
         The pre-annotator (:mod:`annotator.studio.preannotate`): a framing model
         (:func:`annotator.model.load_model`; spans, the reliability its rule gives
-        anonymous sources, the framing-risk rating from its band, score = risk / 100)
-        or a cue tagger, anything with ``model_version`` and ``tag(texts) -> list of
+        anonymous sources, the framing-risk rating from its band, score = the
+        model's confidence, 1 - informativeness) or a cue tagger, anything with ``model_version`` and ``tag(texts) -> list of
         span dicts`` (:func:`annotator.model.load_tagger`, ``RulesTagger``; spans
         and reliability, no rating, no score). Each new task gets a prediction;
         existing tasks without a prediction of this ``model_version`` get one
@@ -200,7 +200,8 @@ def _plan_chunk(run: _Push, chunk: pd.DataFrame) -> _ChunkPlan:
 
 
 def _prediction(run: _Push, text: str, pre: Preannotation) -> dict:
-    return build_prediction(text, pre.spans, run.model_version, run.taxonomy, run.unit, risk=pre.risk, band=pre.band)
+    return build_prediction(text, pre.spans, run.model_version, run.taxonomy, run.unit, risk=pre.risk, band=pre.band,
+                            score=pre.score)
 
 
 def _task(run: _Push, rec, pre: Preannotation | None, reason: str | None) -> dict:

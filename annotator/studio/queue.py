@@ -3,7 +3,8 @@
 :func:`refresh_queue` scores every unlabelled task of a project
 (:func:`~annotator.studio.informativeness.informativeness`), replaces its predictions by one
 prediction of the model (spans, rating) whose ``score`` is the model's *confidence*,
-``1 - informativeness``, and creates or refreshes one saved Data Manager tab,
+``1 - informativeness`` (the meaning push and the ML backend give it too, so the order is right
+before the first refresh), and creates or refreshes one saved Data Manager tab,
 :data:`TAB_TITLE`: unlabelled tasks only, lowest score first. Storing the confidence rather than
 the informativeness keeps Label Studio's own meaning of the score: its "Uncertainty sampling"
 (``projects/functions/next_task.py``: lowest prediction score first) serves the same order as the
@@ -23,9 +24,10 @@ import json
 
 import pandas as pd
 
+from ..cues.operating import apply_cutoffs, span_cutoffs
 from ..taxonomy import load_taxonomy
 from .errors import StudioError
-from .informativeness import informativeness
+from .informativeness import confidence, scored_informativeness
 from .predictions import build_prediction
 from .task_data import METADATA
 
@@ -96,12 +98,14 @@ def queue_view(client, project_id: int, text_field: str = "text"):
     return client.call("create tab", client.sdk.views.create, data=data, project=project_id, retry=False)
 
 
-def _predictions(tasks, scored, frame, model_version, taxonomy, unit) -> list:
+def _predictions(tasks, scored, frame, model_version, taxonomy, unit, cutoffs) -> list:
+    """One prediction per task, as push builds it: the operating point's spans, the rating, the confidence."""
     out = []
-    for task_id, text, spans, band, info in zip(tasks["task_id"], tasks["text"], scored["spans"], scored["band"],
-                                                frame["informativeness"]):
-        p = build_prediction(text, spans, model_version, taxonomy, unit, band=band)
-        p.update(task=int(task_id), score=round(1.0 - float(info), 6))
+    for task_id, text, spans, risk, band, info in zip(tasks["task_id"], tasks["text"], scored["spans"],
+                                                      scored["risk"], scored["band"], frame["informativeness"]):
+        p = build_prediction(text, apply_cutoffs(spans, cutoffs), model_version, taxonomy, unit, risk=risk, band=band,
+                             score=confidence(info))
+        p.update(task=int(task_id))
         out.append(p)
     return out
 
@@ -137,12 +141,11 @@ def refresh_queue(client, project, model, *, model_version: str | None = None, u
     out = pd.DataFrame(columns=QUEUE_COLUMNS)
     if len(tasks):
         articles = pd.DataFrame({"id": tasks["article_id"], "text": tasks["text"]})
-        frame = informativeness(model, articles)
-        scored = model.score(articles, evidence=0)
+        scored, frame = scored_informativeness(model, articles)
         ids = tasks["task_id"].tolist()
         client.call("delete predictions", client.sdk.actions.create, id="delete_tasks_predictions", project=proj.id,
                     selected_items={"all": False, "included": ids})
-        preds = _predictions(tasks, scored, frame, version, taxonomy, unit)
+        preds = _predictions(tasks, scored, frame, version, taxonomy, unit, span_cutoffs(model.tagger_))
         client.call("import predictions", client.sdk.projects.import_predictions, id=proj.id, request=preds,
                     retry=False)
         out = frame.assign(task_id=ids, article_id=tasks["article_id"].tolist(),

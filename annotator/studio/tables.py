@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..corpus_mapping import corpus_mapping
 from ..dataset import Dataset
 from ..taxonomy import Taxonomy
 from .offsets import ls_to_py_offsets, same_text
@@ -60,6 +61,10 @@ def _add_task(tables: _Tables, t: dict, corpus: str) -> None:
     aid = str(aid) if aid is not None else f"task-{t['id']}"
     text = data.get(tables.taxonomy.text_field)
     text = text if isinstance(text, str) else ""
+    # a task whose data names a corpus (an import of corpus articles, e.g. bench/learning_curve.py) keeps it:
+    # its annotation then counts for the labels that corpus marks (label_config/corpora.toml), not all
+    named = data.get("corpus")
+    corpus = named if isinstance(named, str) and named in corpus_mapping() else corpus
     tables.articles.append({"article_id": aid, "text": text, "title": data.get("title"), "date": data.get("date"),
                             "outlet": data.get("outlet"), "url": data.get("url"), "corpus": corpus})
     tables.counts["drafts_excluded"] += len(t.get("drafts") or [])

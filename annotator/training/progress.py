@@ -22,7 +22,7 @@ STAGES = (
     ("annotator.cues.tagger.training", "tokenised_articles", None, "tagger: tokenising the training articles"),
     ("annotator.cues.tagger.training", "TokenDesign.__init__", None, "tagger: building the vocabulary"),
     ("annotator.cues.tagger.estimator", "CueTagger._design", None, "tagger: building the token features"),
-    ("annotator.cues.tagger.estimator", "CueTagger._tune", None,
+    ("annotator.cues.tagger.heldout", "tune_thresholds", None,
      "tagger: tuning decision thresholds on held-out articles"),
     ("annotator.cues.tagger.estimator", "CueTagger._fit_span_filter", None, "tagger: fitting the span filter"),
     ("annotator.cues.tagger.training", "fit_classifiers", "CueTagger.fit",

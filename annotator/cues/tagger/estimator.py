@@ -15,7 +15,6 @@ from sklearn.utils.validation import check_is_fitted
 from ...corpus_mapping import corpus_mapping
 from ...errors import AnnotatorError
 from ...taxonomy import load_taxonomy
-from ..decoding import sigmoid, tune_threshold
 from ..features import sentiment_lexicon
 from ..lexicons import span_edge_words
 from ..operating import TARGET_PRECISION
@@ -23,7 +22,7 @@ from ..rules import RuleSet, builtins_digest, live_rule_set
 from ..tokens import sentence_spans
 from .context import context_design, select_context
 from ..vetting import live_vetting
-from .heldout import operating_point
+from .heldout import operating_point, tune_thresholds
 from .prediction import TaggedBatch, analyze_batch, heads, lookups, rule_matcher, token_ids, token_scores
 from .span_filter import fit_span_filter
 from .training import TokenDesign, fit_classifiers, tokenised_articles, tuning_parts
@@ -183,7 +182,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
         self.random_state = random_state
 
     # -- fitting ------------------------------------------------------------------------------
-    def fit(self, X, y, annotated=None):
+    def fit(self, X, y, annotated=None, sample_weight=None):
         """Learn from article texts and their gold spans.
 
         Parameters
@@ -195,6 +194,10 @@ class CueTagger(BaseEstimator, TransformerMixin):
         annotated : sequence of collections of str, optional
             Labels each article is annotated for; an article is a training example
             for label L only if L is in its set. None: every article, every label.
+        sample_weight : array-like of float, optional
+            Weight per article: multiplies its tokens' weights in every fit (the token classifiers,
+            the span filter's candidates) and repeats it, rounded, in the threshold tuning sets.
+            None (the default): every article weighs 1, exactly as without the argument.
         """
         texts = list(X)
         y = list(y)
@@ -211,18 +214,23 @@ class CueTagger(BaseEstimator, TransformerMixin):
         edges = span_edge_words()
         self.edge_words_ = "\n".join(" ".join(sorted(words)) for words in edges)
         arts, skipped = tokenised_articles(texts, y, labels, annotated, part, edges)
+        if sample_weight is not None:
+            arts.weight = np.asarray(sample_weight, dtype=float)
+            if arts.weight.shape != (len(texts),) or not (arts.weight > 0).all():
+                raise ValueError("sample_weight needs one positive weight per article")
         design = TokenDesign(arts.tokens, lex, self.window, self.char_ngrams, self.min_count)
         context_j, context_cols, Xdoc = self._design(arts, design)
         L = len(labels)
         self.thresholds_ = np.full(L, float(self.threshold))
         self.low_thresholds_ = self.thresholds_.copy()
         self.fit_report_ = {}
-        held = self._tune(arts, Xdoc, context_j, design.window_cols) if (part >= 0).any() else None
+        held = tune_thresholds(self, arts, Xdoc, context_j, design.window_cols) if (part >= 0).any() else None
         self.filter_labels_ = None
         filter_held = None
         if self.span_filter and context_j and (part >= 0).any():
             filter_held = self._fit_span_filter(arts, held, context_j, len(design.vocab))
-        coefs, self.intercepts_ = fit_classifiers(self, Xdoc, arts.lengths, arts.docs, context_j, design.window_cols)
+        coefs, self.intercepts_ = fit_classifiers(self, Xdoc, arts.lengths, arts.docs, context_j, design.window_cols,
+                                                  arts.weight)
         self.fit_report_.update(skipped)
         folded = design.fold(coefs, L, context_cols if context_j else None)
         self.tables_, self.feature_names_, self.feature_weights_, self.context_tables_ = folded
@@ -256,29 +264,6 @@ class CueTagger(BaseEstimator, TransformerMixin):
         bags = context_design(self.context, cols, ids, (first, last))
         return context_j, cols, design.matrix_all(arts.tokens, arts.ids, bags)
 
-    def _tune(self, arts, Xdoc, context_j, window_cols):
-        """Fit without each tuning part and score it; tune each label's hysteresis thresholds on those
-        held-out scores. Returns the held-out token probabilities (None outside the tuning parts)."""
-        part = arts.part
-        held = [None] * len(Xdoc)
-        for k in range(part.max() + 1):
-            docs = [[i for i in d if part[i] != k] for d in arts.docs]
-            coefs, icpt = fit_classifiers(self, Xdoc, arts.lengths, docs, context_j, window_cols)
-            for i in np.flatnonzero(part == k):
-                held[i] = sigmoid(np.asarray(Xdoc[i] @ coefs.T) + icpt)
-        for j, lab in enumerate(self.labels_):
-            td = [i for i in arts.docs[j] if part[i] >= 0]
-            if not td:
-                continue
-            gold = [[(s, e) for (l_, s, e) in arts.y[i] if l_ == lab] for i in td]
-            high, low, f1, curve = tune_threshold([held[i][:, j] for i in td], gold, [arts.starts[i] for i in td],
-                                                  [arts.ends[i] for i in td], [arts.segs[i] for i in td])
-            self.thresholds_[j], self.low_thresholds_[j] = high, low
-            self.fit_report_[lab] = {"threshold": high, "low_threshold": low, "tune_f1": round(f1, 4),
-                                     "train_articles": len(arts.docs[j]), "tune_articles": len(td),
-                                     "pr_curve": curve}
-        return held
-
     def _fit_span_filter(self, arts, held, context_j, n_vocab):
         """Fit the span filter of the context labels on the tuning articles' held-out scores."""
         js = sorted(j for j in context_j if arts.docs[j])
@@ -286,7 +271,7 @@ class CueTagger(BaseEstimator, TransformerMixin):
         if not (js and td):
             return
         fitted = fit_span_filter(self, n_vocab, js, td, held, arts.segs, arts.bounds, arts.ids, arts.starts,
-                                 arts.ends, arts.y)
+                                 arts.ends, arts.y, arts.weight)
         if fitted is None:
             return None
         attrs, self.fit_report_["span_filter"], held_scores = fitted

@@ -13,6 +13,7 @@ from ...corpus_mapping import corpus_mapping
 from ...spans import span_prf
 from ..decoding import FILTER_SLOTS, sigmoid, span_candidates
 from ..lexicons import is_anonymous, lexicon_regex, read_lexicon
+from .training import repeated
 
 __all__ = ["fit_span_filter", "HeadLookup", "head_lookup", "filtered_spans"]
 
@@ -46,20 +47,24 @@ def _candidate_rows(js, td, held, segs_all, bounds_all, ids_all, starts_all, end
     return rows
 
 
-def _best_threshold(lr, X, target, doc, rows):
+def _best_threshold(lr, X, target, doc, rows, weight=None):
     """(span F1, threshold, cross-fitted scores): the decision threshold by span F1 of two-fold
-    cross-fitted filter scores (folds by article)."""
+    cross-fitted filter scores (folds by article). ``weight``: per candidate (None: none), and each
+    article repeated by it, rounded, in the F1."""
     half = doc % 2
     score = np.zeros(len(target))
     for h in (0, 1):
         if target[half != h].min() != target[half != h].max():
-            score[half == h] = lr().fit(X[half != h], target[half != h]).predict_proba(X[half == h])[:, 1]
+            sw = None if weight is None else weight[half != h]
+            score[half == h] = lr().fit(X[half != h], target[half != h], sample_weight=sw).predict_proba(
+                X[half == h])[:, 1]
     best = (-1.0, 0.5)
-    gold = [r.gold for r in rows]
+    per_doc = None if weight is None else [weight[doc == d][0] if (doc == d).any() else 1.0 for d in range(len(rows))]
+    gold = repeated([r.gold for r in rows], per_doc, range(len(rows)))
     for t in _THRESHOLDS:
         keep = score >= t
         pred = [list(zip(r.starts[keep[doc == d]].tolist(), r.ends[keep[doc == d]].tolist())) for d, r in enumerate(rows)]
-        f1 = span_prf(gold, pred)["f1"]
+        f1 = span_prf(gold, repeated(pred, per_doc, range(len(rows))))["f1"]
         if f1 > best[0]:
             best = (f1, t)
     return best + (score,)
@@ -79,9 +84,10 @@ def _head_attributes(labels, js) -> dict:
     return out
 
 
-def fit_span_filter(est, V, js, td, held, segs_all, bounds_all, ids_all, starts_all, ends_all, y):
+def fit_span_filter(est, V, js, td, held, segs_all, bounds_all, ids_all, starts_all, ends_all, y, weight=None):
     """Fit the span filter of labels ``js`` on the candidates of the tuning articles ``td``
-    (``held``: their held-out token scores; ``V``: the vocabulary size).
+    (``held``: their held-out token scores; ``V``: the vocabulary size; ``weight``: per training
+    article, its candidates' sample weight, None: none).
 
     Returns the fitted attributes (``filter_labels_``, ``filter_coef_``, ...), the
     ``fit_report_["span_filter"]`` entry and the cross-fitted score of each candidate per tuning
@@ -106,8 +112,9 @@ def fit_span_filter(est, V, js, td, held, segs_all, bounds_all, ids_all, starts_
     def lr():
         return LogisticRegression(C=0.3, solver="liblinear", random_state=est.random_state)
 
-    best = _best_threshold(lr, X, target, doc, rows)
-    clf = lr().fit(X, target)
+    cw = None if weight is None else np.asarray(weight, dtype=float)[np.asarray(td, dtype=np.int64)][doc]
+    best = _best_threshold(lr, X, target, doc, rows, cw)
+    clf = lr().fit(X, target, sample_weight=cw)
     w = clf.coef_[0]
     attrs = {"filter_labels_": np.array(js, dtype=np.int64), "filter_coef_": w[:dense.shape[1]] / sd,
              "filter_intercept_": float(clf.intercept_[0] - np.sum(w[:dense.shape[1]] * mu / sd)),

@@ -23,7 +23,7 @@ from ..tokens import segments, tokenize
 from .context import fold_context
 
 __all__ = ["training_inputs", "tuning_parts", "gold_span_lengths", "span_length_weights", "TrainingArticles",
-           "tokenised_articles", "TokenDesign", "DesignRows", "Folded", "fit_classifiers"]
+           "tokenised_articles", "TokenDesign", "DesignRows", "Folded", "fit_classifiers", "repeated"]
 
 
 def training_inputs(dataset, annotates: dict):
@@ -53,6 +53,16 @@ def tuning_parts(n, tune_fraction, tune_folds, random_state) -> np.ndarray:
         else:
             part[order[: max(1, int(n * tune_fraction))]] = 0
     return part
+
+
+def repeated(items, weight=None, index=None) -> list:
+    """``items`` with each repeated by its article's weight, rounded (at least once): how the tuning
+    sets weigh articles (thresholds are chosen on span counts). ``weight``: per article, None: no
+    repeat; ``index``: each item's article (default: the item itself)."""
+    if weight is None:
+        return list(items)
+    index = list(items) if index is None else list(index)
+    return [x for x, i in zip(items, index) for _ in range(max(1, int(round(float(weight[i])))))]
 
 
 def gold_span_lengths(starts, ends, spans, n_labels, label_index):
@@ -111,6 +121,7 @@ class TrainingArticles:
     part: np.ndarray
     ids: list | None = None
     bounds: list | None = None
+    weight: np.ndarray | None = None  # per article (``CueTagger.fit``'s ``sample_weight``); None: all 1
 
 
 def tokenised_articles(texts, y, labels, annotated, part, edges):
@@ -307,12 +318,13 @@ class TokenDesign:
                       np.ascontiguousarray(W[:, :, kept].transpose(2, 0, 1), dtype=np.float32), context_tables)
 
 
-def fit_classifiers(est, Xdoc, yy, docs_j, context_j, window_cols):
+def fit_classifiers(est, Xdoc, yy, docs_j, context_j, window_cols, weight=None):
     """One windowed linear classifier per label on its documents ``docs_j[j]``: (coefs, intercepts).
 
     ``est``: the ``CueTagger`` whose hyperparameters (solver, alpha, ...) apply; ``Xdoc``: the
     articles' design matrices (:class:`DesignRows`, or a list of one matrix per article). Labels not
-    in ``context_j`` use only the first ``window_cols`` columns (no context bags).
+    in ``context_j`` use only the first ``window_cols`` columns (no context bags). ``weight``: a
+    weight per article multiplying its tokens' sample weights (None: none, the fit is unchanged).
     """
     L = len(docs_j)
     width = Xdoc[0].shape[1]
@@ -328,16 +340,19 @@ def fit_classifiers(est, Xdoc, yy, docs_j, context_j, window_cols):
                 icpt[j] = 10.0 if (lengths > 0).all() else -10.0
                 continue
             X = Xdoc.stack(docs) if isinstance(Xdoc, DesignRows) else sp.vstack([Xdoc[i] for i in docs], format="csr")
-            clf = _fit_one(est, X, lengths, ncols)
+            tw = None if weight is None else np.repeat(np.asarray(weight, float)[docs], [len(yy[i]) for i in docs])
+            clf = _fit_one(est, X, lengths, ncols, tw)
             coefs[j, :ncols], icpt[j] = clf.coef_[0], clf.intercept_[0]
     return coefs, icpt
 
 
-def _fit_one(est, X, lengths, ncols=None):
+def _fit_one(est, X, lengths, ncols=None, token_weight=None):
     if ncols is not None and ncols < X.shape[1]:
         X = X[:, :ncols]
     y = (lengths > 0).astype(np.int8)
     w = span_length_weights(lengths, est.span_length_power)
+    if token_weight is not None:
+        w = w * token_weight
     if est.solver == "sgd":
         clf = SGDClassifier(loss="log_loss", alpha=est.alpha, max_iter=est.epochs, tol=None, average=True,
                             class_weight=est.class_weight, random_state=est.random_state)
