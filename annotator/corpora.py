@@ -32,7 +32,7 @@ from .corpus_mapping import corpus_mapping
 from .cues.lexicons import is_anonymous, lexicon_regex, read_lexicon
 from .dataset import Dataset, concat
 from .errors import AnnotatorError
-from .paths import DATA_DIR, SEEDS_DIR
+from .paths import DATA_DIR, SEEDS_DIR, seed_texts
 from .taxonomy import load_taxonomy
 
 __all__ = ["load_ptc", "load_polnear", "polnear_annotations", "load_szeged", "load_hyperpartisan", "load_seeds", "load_corpora", "LOADERS", "PUBLIC_CORPORA"]
@@ -229,7 +229,7 @@ def load_seeds(data_dir=None, limit: int | None = None) -> Dataset:
     repository. The spans are the guidelines' examples, not an exhaustive annotation (see
     ``annotates`` in corpora.toml); the ratings are document targets.
     """
-    arts = read_articles(SEEDS_DIR, errors="raise")[:limit]
+    arts = read_articles(seed_texts(), errors="raise")[:limit]
     rows = [json.loads(line) for line in (SEEDS_DIR / "annotations.jsonl").read_text(encoding="utf-8").splitlines() if line]
     keep = set(arts["id"])
     docs = [(r["article_id"], r["annotator"], r["framing_risk"]) for r in rows if r["article_id"] in keep]

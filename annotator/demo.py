@@ -11,7 +11,7 @@ from .articles import read_articles, write_articles_jsonl
 from .backend.link import connect_project
 from .backend.serve import ServeOptions, start_background
 from .model import load_model
-from .paths import SEEDS_DIR
+from .paths import seed_texts
 from .report import scoring_report, training_report
 from .scoring import score
 from .studio import LocalStudio, connect, push
@@ -34,7 +34,7 @@ class DemoResult:
 
 def _score_seeds(out: Path, echo) -> tuple:
     """Read and score the seeds; write ``spans.jsonl`` (as ``annotator tag`` writes) and ``scores.jsonl``."""
-    articles = read_articles(SEEDS_DIR)
+    articles = read_articles(seed_texts())
     model = load_model()
     scores = score(articles, model)
     tagged = scores.assign(status=scores["status"].replace({"scored": "tagged"}),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["CHECKOUT", "LABEL_CONFIG_DIR", "MODELS_DIR", "DEFAULT_MODEL", "SEEDS_DIR", "DATA_DIR"]
+__all__ = ["CHECKOUT", "LABEL_CONFIG_DIR", "MODELS_DIR", "DEFAULT_MODEL", "SEEDS_DIR", "DATA_DIR", "seed_texts"]
 
 _PACKAGE = Path(__file__).resolve().parent
 _ROOT = _PACKAGE.parent
@@ -32,6 +32,11 @@ MODELS_DIR = _located("models", "ANNOTATOR_MODELS_DIR")
 DEFAULT_MODEL = MODELS_DIR / "framing.skops"
 #: The five seed articles and their ratings (``seeds/annotations.jsonl``).
 SEEDS_DIR = _located("seeds", "ANNOTATOR_SEEDS_DIR")
+
+
+def seed_texts() -> list:
+    """The seed articles' ``.txt`` files, sorted (the folder also holds their ratings, which no reader wants)."""
+    return sorted(SEEDS_DIR.glob("*.txt"))
 #: The shared corpora (``ANNOTATOR_DATA_DIR`` overrides; default ``../shared/data`` beside the checkout).
 #: (An installed package looks for ``../shared/data`` from the working directory.)
 DATA_DIR = Path(os.environ.get("ANNOTATOR_DATA_DIR") or ((CHECKOUT or Path.cwd()).parent / "shared" / "data"))

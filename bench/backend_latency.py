@@ -33,12 +33,13 @@ sys.path.insert(0, str(ROOT))
 
 from annotator import studio as S  # noqa: E402
 from annotator.articles import read_articles  # noqa: E402
+from annotator.paths import seed_texts  # noqa: E402
 from annotator.backend import connect_project  # noqa: E402
 
 
 def article_5kb() -> str:
     """About 5 KB of seed paragraphs."""
-    paragraphs = [p for t in read_articles(str(ROOT / "seeds"))["text"] for p in t.split("\n\n") if p.strip()]
+    paragraphs = [p for t in read_articles(seed_texts())["text"] for p in t.split("\n\n") if p.strip()]
     text, i = "", 0
     while len(text.encode("utf-8")) < 5000:
         text += paragraphs[i % len(paragraphs)] + "\n\n"
@@ -95,7 +96,7 @@ def main() -> None:
         proc, url = start_backend(tmp, ls.url, token, args.train_budget)
         try:
             studio = S.Studio(S.Connection(ls.url, token, "bench"), timeout=60)
-            summary = S.push(read_articles(str(ROOT / "seeds")), "latency bench", tagger=None, studio=studio,
+            summary = S.push(read_articles(seed_texts()), "latency bench", tagger=None, studio=studio,
                              progress=False)
             pid = int(summary.attrs["project_id"])
             connect_project(studio, pid, url)

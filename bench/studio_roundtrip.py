@@ -33,13 +33,14 @@ sys.path.insert(0, str(ROOT))
 
 from annotator import studio as S  # noqa: E402
 from annotator.articles import read_articles  # noqa: E402
+from annotator.paths import seed_texts  # noqa: E402
 from annotator.taxonomy import load_taxonomy  # noqa: E402
 
 
 def make_articles(n: int, seed: int = 0) -> pd.DataFrame:
     """``n`` distinct articles of about 2.5 KB made by reshuffling the seeds' paragraphs."""
     rng = random.Random(seed)
-    seeds = read_articles(str(ROOT / "seeds"))
+    seeds = read_articles(seed_texts())
     paragraphs = [p for t in seeds["text"] for p in t.split("\n\n") if p.strip()]
     rows = []
     for i in range(n):

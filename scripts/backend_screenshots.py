@@ -34,7 +34,7 @@ import httpx
 from annotator.articles import read_articles
 from annotator.backend.link import connect_project
 from annotator.model import load_model
-from annotator.paths import SEEDS_DIR
+from annotator.paths import seed_texts
 from annotator.report.screenshot import CHROMIUM_FLAGS
 from annotator.studio import TemplateServer, connect, free_port, push, template_cache_dir
 from annotator.studio.queue import TAB_TITLE, refresh_queue
@@ -77,13 +77,13 @@ def _stop(proc: subprocess.Popen) -> None:
 
 def _push_plain(studio) -> tuple[int, dict]:
     """The seeds as tasks without predictions; ``(project id, {article id: task id})``."""
-    summary = push(read_articles(SEEDS_DIR), PROJECT, tagger=None, studio=studio, progress=False)
+    summary = push(read_articles(seed_texts()), PROJECT, tagger=None, studio=studio, progress=False)
     tasks = dict(zip(summary["article_id"], summary["task_id"].astype(int)))
     return int(summary.attrs["project_id"]), tasks
 
 
 def _riskiest(model) -> str:
-    scores = model.score(read_articles(SEEDS_DIR), evidence=0)
+    scores = model.score(read_articles(seed_texts()), evidence=0)
     return str(scores.sort_values("risk", ascending=False)["id"].iloc[0])
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from annotator.articles import read_articles
 from annotator.errors import AnnotatorError
 from annotator.model import load_model
-from annotator.paths import DEFAULT_MODEL, SEEDS_DIR
+from annotator.paths import DEFAULT_MODEL, seed_texts
 
 BUILD = Path(__file__).resolve().parent / "build_models.py"
 FIX = "run 'make model' and commit models/framing.skops"
@@ -43,7 +43,7 @@ def build(out: Path, data_dir=None, verbose=False) -> str | None:
 def seed_results(model) -> dict:
     """Seed name (``000``...) -> (spans as (label, start, end) tuples, risk) under ``model``, the seeds
     read as ``annotator score seeds`` reads them."""
-    out = model.score(read_articles(SEEDS_DIR, errors="raise")[["id", "text"]])
+    out = model.score(read_articles(seed_texts(), errors="raise")[["id", "text"]])
     return {i.split("_")[0]: (sorted((d["label"], d["start"], d["end"]) for d in spans), float(r))
             for i, spans, r in zip(out["id"], out["spans"], out["risk"])}
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from annotator.articles import read_articles
 from annotator.model import load_model
-from annotator.paths import SEEDS_DIR
+from annotator.paths import seed_texts
 from annotator.report.screenshot import CHROMIUM_FLAGS
 from annotator.studio import TemplateServer, connect, push, template_cache_dir
 from annotator.taxonomy import load_taxonomy
@@ -36,7 +36,7 @@ def _push_seeds(url: str, api_key: str) -> tuple[int, int, str]:
     """Push the seeds with the shipped model; ``(project id, task id, anonymous-source text)`` of the riskiest."""
     studio = connect(url, api_key)
     model = load_model()
-    seeds = read_articles(SEEDS_DIR)
+    seeds = read_articles(seed_texts())
     summary = push(seeds, PROJECT, tagger=model, studio=studio, progress=False)
     scores = model.score(seeds)
     riskiest = scores.sort_values("risk", ascending=False).iloc[0]
