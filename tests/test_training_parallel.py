@@ -30,7 +30,8 @@ def small_frame():
     return training_frame(data.dataset, data.team_ids)
 
 
-def test_one_pass_design_has_the_rows_of_the_article_by_article_design(small_frame, monkeypatch):
+def _fit_capturing_the_design(frame, monkeypatch) -> dict:
+    """Fit a tagger on ``frame`` and return what its ``_design`` got and gave (tagger, arts, design, out)."""
     seen = {}
     original = estimator.CueTagger._design
 
@@ -40,8 +41,13 @@ def test_one_pass_design_has_the_rows_of_the_article_by_article_design(small_fra
         return out
 
     monkeypatch.setattr(estimator.CueTagger, "_design", spy)
-    CueTagger(random_state=0).fit(small_frame["text"].tolist(), small_frame["spans"].tolist(),
-                                  annotated=small_frame["annotated"].tolist())
+    CueTagger(random_state=0).fit(frame["text"].tolist(), frame["spans"].tolist(),
+                                  annotated=frame["annotated"].tolist())
+    return seen
+
+
+def test_one_pass_design_has_the_rows_of_the_article_by_article_design(small_frame, monkeypatch):
+    seen = _fit_capturing_the_design(small_frame, monkeypatch)
     tagger, arts, design = seen["tagger"], seen["arts"], seen["design"]
     context_j, cols, rows = seen["out"]
     assert isinstance(rows, DesignRows) and context_j and len(rows) == len(arts.tokens)
@@ -74,17 +80,7 @@ def test_span_cv_in_worker_processes_gives_the_sequential_figures():
 def test_held_out_scores_read_the_weights_in_place_and_match_the_row_major_products(small_frame, monkeypatch):
     """fit_classifiers lays its weights out so that ``X @ coefs.T`` needs no copy (scipy copies a
     transposed row-major array at every product); each row's score is the same either way."""
-    seen = {}
-    original = estimator.CueTagger._design
-
-    def spy(self, arts, design):
-        out = original(self, arts, design)
-        seen.update(arts=arts, design=design, out=out, tagger=self)
-        return out
-
-    monkeypatch.setattr(estimator.CueTagger, "_design", spy)
-    CueTagger(random_state=0).fit(small_frame["text"].tolist(), small_frame["spans"].tolist(),
-                                  annotated=small_frame["annotated"].tolist())
+    seen = _fit_capturing_the_design(small_frame, monkeypatch)
     arts, design, tagger = seen["arts"], seen["design"], seen["tagger"]
     context_j, _cols, rows = seen["out"]
     coefs, _icpt = fit_classifiers(tagger, rows, arts.lengths, arts.docs, context_j, design.window_cols)
