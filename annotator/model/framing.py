@@ -276,8 +276,9 @@ class FramingModel(BaseEstimator):
         """Framing-risk scores (0-100) for texts (a sequence of str or a frame with ``text``)."""
         return self.score(_as_frame(X))["risk"].to_numpy(dtype=float)
 
-    def score(self, frame, evidence=5):
+    def score(self, frame, evidence=5, *, batch=None):
         """Score an articles frame (``id``, ``text``; rows with ``error`` set are passed through).
+        ``batch``: the tagger's ``analyze_batch`` of the texts of the rows without ``error``, when the caller has it.
 
         Returns a frame in the same order and index: ``id``, ``risk`` (0-100, one decimal),
         ``band``, ``risk_low`` and ``risk_high`` (the interval the score could move within if there
@@ -298,7 +299,7 @@ class FramingModel(BaseEstimator):
         counts = np.zeros((n, len(labels)), dtype=np.int64)
         if len(idx):
             batch_texts = [texts[i] for i in idx]
-            batch = self.tagger_.analyze_batch(batch_texts)
+            batch = self.tagger_.analyze_batch(batch_texts) if batch is None else batch
             raw, contrib = self._contributions(*self._features(batch, batch_texts))
             risk[idx] = np.round(self._calibrate(raw), 1)
             width[idx] = half_width(np.diff(batch.offsets), self.interval_tokens_, self.interval_width_)

@@ -94,10 +94,10 @@ def confidence(info: float) -> float:
     return round(1.0 - float(info), 6)
 
 
-def _rows(model, matcher, edges, ids, texts, scored):
-    """The :data:`COLUMNS` rows of ``texts`` (``scored``: the model's score frame of them)."""
+def _rows(model, matcher, edges, ids, texts, scored, batch):
+    """The :data:`COLUMNS` rows of ``texts`` (``scored``: the model's score frame of them; ``batch``:
+    the tagger's pass over them, the one the score came from)."""
     tagger = model.tagger_
-    batch = tagger.analyze_batch(texts)
     rows = []
     for k, text in enumerate(texts):
         risk = float(scored["risk"].iloc[k])
@@ -124,9 +124,10 @@ def scored_informativeness(model, frame: pd.DataFrame, *, batch_size: int = 256)
     for lo in range(0, len(frame), batch_size):
         part = frame.iloc[lo:lo + batch_size]
         ids, texts = part["id"].astype(str).tolist(), part["text"].tolist()
-        sc = model.score(pd.DataFrame({"id": ids, "text": texts}), evidence=0)
+        batch = model.tagger_.analyze_batch(texts)  # one tagger pass for the score and the signals
+        sc = model.score(pd.DataFrame({"id": ids, "text": texts}), evidence=0, batch=batch)
         scored.append(sc.reset_index(drop=True))
-        rows += _rows(model, matcher, edges, ids, texts, sc)
+        rows += _rows(model, matcher, edges, ids, texts, sc, batch)
     return pd.concat(scored, ignore_index=True), pd.DataFrame(rows, columns=COLUMNS)
 
 
